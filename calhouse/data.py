@@ -1,0 +1,407 @@
+"""The California housing data, as scikit-learn serves it, and the tutorial's split.
+
+Two sources give identical arrays:
+
+* scikit-learn's :func:`~sklearn.datasets.fetch_california_housing`, which downloads
+  the StatLib archive once and caches it (the default on a connected machine);
+* the raw StatLib file ``cal_housing.data`` itself, named by the ``CALHOUSE_DATA``
+  environment variable or passed as ``path`` (offline machines, CI, docs builds).
+
+The raw file is verified before use: its shape, every cell and its sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from calhouse._io import sha256_file
+
+__all__ = [
+    "DATA_ENV_VAR",
+    "FEATURE_DESCRIPTIONS",
+    "FEATURE_NAMES",
+    "RAW_COLUMNS",
+    "RAW_N_ROWS",
+    "RAW_SHA256",
+    "TARGET_NAME",
+    "CaliforniaHousing",
+    "DataFileError",
+    "Split",
+    "arrays_sha256",
+    "check_features",
+    "derive_features",
+    "load_california",
+    "load_split",
+    "read_raw_file",
+]
+
+#: Environment variable naming a local copy of the raw StatLib ``cal_housing.data``.
+DATA_ENV_VAR = "CALHOUSE_DATA"
+
+#: The eight features, in scikit-learn's order.
+FEATURE_NAMES: tuple[str, ...] = (
+    "MedInc",
+    "HouseAge",
+    "AveRooms",
+    "AveBedrms",
+    "Population",
+    "AveOccup",
+    "Latitude",
+    "Longitude",
+)
+
+#: What each feature measures, per census block group (a "district").
+FEATURE_DESCRIPTIONS: dict[str, str] = {
+    "MedInc": "median income in the block group, in tens of thousands of dollars",
+    "HouseAge": "median age of the houses in the block group, in years",
+    "AveRooms": "average number of rooms per household",
+    "AveBedrms": "average number of bedrooms per household",
+    "Population": "number of people living in the block group",
+    "AveOccup": "average number of people per household",
+    "Latitude": "latitude of the block group, in degrees north",
+    "Longitude": "longitude of the block group, in degrees east (negative: west)",
+}
+
+#: The target: median house value in the block group, in units of $100,000.
+TARGET_NAME = "MedHouseVal"
+
+#: Columns of the raw StatLib file, in file order.
+RAW_COLUMNS: tuple[str, ...] = (
+    "longitude",
+    "latitude",
+    "housing_median_age",
+    "total_rooms",
+    "total_bedrooms",
+    "population",
+    "households",
+    "median_income",
+    "median_house_value",
+)
+
+#: Number of rows (districts) in the raw file.
+RAW_N_ROWS = 20640
+
+#: sha256 of the raw file that scikit-learn's archive contains.
+RAW_SHA256 = "a2b44dcc7e1c9091b43c4f458b25cbd1f7e8068d08edd26bc4703108d3fa6214"
+
+# scikit-learn reorders the raw columns to (target, MedInc, HouseAge, rooms,
+# bedrooms, population, households, latitude, longitude) before deriving.
+_SKLEARN_COLUMN_ORDER = [8, 7, 2, 3, 4, 5, 6, 1, 0]
+
+
+class DataFileError(ValueError):
+    """A data file is missing, malformed, truncated or not the expected file."""
+
+
+@dataclass(frozen=True)
+class CaliforniaHousing:
+    """The full dataset: 20,640 districts.
+
+    Attributes
+    ----------
+    X : numpy.ndarray of shape (20640, 8), dtype float64
+        The features, columns in :data:`FEATURE_NAMES` order.
+    y : numpy.ndarray of shape (20640,), dtype float64
+        Median house value in units of $100,000.
+    feature_names : tuple of str
+        :data:`FEATURE_NAMES`.
+    source : str
+        ``"scikit-learn"`` or the path of the raw file that was read.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...]
+    source: str
+
+    @property
+    def sha256(self) -> str:
+        """Fingerprint of the derived arrays (the same whichever source gave them)."""
+        return arrays_sha256(self.X, self.y)
+
+
+def arrays_sha256(*arrays: np.ndarray) -> str:
+    """Hex sha256 over the little-endian float64 bytes of the given arrays."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array, dtype="<f8").tobytes())
+    return digest.hexdigest()
+
+
+def read_raw_file(path: str | os.PathLike[str], *, verify_checksum: bool = True) -> np.ndarray:
+    """Read and verify the raw StatLib ``cal_housing.data`` file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file: 20,640 comma-separated rows of the 9 :data:`RAW_COLUMNS`.
+    verify_checksum : bool, default=True
+        Also compare the file's sha256 with :data:`RAW_SHA256`.
+
+    Returns
+    -------
+    raw : numpy.ndarray of shape (20640, 9), dtype float64
+        The file's values, columns in :data:`RAW_COLUMNS` order.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing, a line has the wrong number of columns, a cell is
+        not a finite number, the row count is not 20,640, or the checksum differs.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(
+            f"{path}: no such file. Expected the raw StatLib cal_housing.data "
+            f"({RAW_N_ROWS} rows, 9 columns); unset {DATA_ENV_VAR} to download it "
+            "through scikit-learn instead."
+        )
+    text = path.read_bytes().decode("ascii", errors="replace")
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        cells = line.split(",")
+        if len(cells) != len(RAW_COLUMNS):
+            raise DataFileError(
+                f"{path}, line {lineno}: expected {len(RAW_COLUMNS)} comma-separated "
+                f"columns ({', '.join(RAW_COLUMNS)}), got {len(cells)}"
+            )
+        try:
+            values = [float(cell) for cell in cells]
+        except ValueError:
+            bad = next(i for i, cell in enumerate(cells) if not _is_float(cell))
+            raise DataFileError(
+                f"{path}, line {lineno}, column {bad + 1} ({RAW_COLUMNS[bad]}): "
+                f"expected a number, got {cells[bad].strip()!r}"
+            ) from None
+        if not all(map(math.isfinite, values)):
+            bad = next(i for i, v in enumerate(values) if not math.isfinite(v))
+            raise DataFileError(
+                f"{path}, line {lineno}, column {bad + 1} ({RAW_COLUMNS[bad]}): "
+                f"expected a finite number, got {cells[bad].strip()!r}"
+            )
+        rows.append(values)
+    if len(rows) != RAW_N_ROWS:
+        raise DataFileError(
+            f"{path}: expected {RAW_N_ROWS} rows, got {len(rows)}"
+            + (" (the file looks truncated)" if len(rows) < RAW_N_ROWS else "")
+        )
+    if verify_checksum:
+        actual = sha256_file(path)
+        if actual != RAW_SHA256:
+            raise DataFileError(
+                f"{path}: sha256 is {actual}, expected {RAW_SHA256}. The file parses "
+                "but is not the StatLib original that scikit-learn downloads (altered "
+                "values?). Replace it with the original cal_housing.data."
+            )
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _is_float(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def derive_features(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Derive scikit-learn's eight features and target from the raw columns.
+
+    The arithmetic is scikit-learn's, operation for operation, so the result is
+    bit-for-bit what :func:`~sklearn.datasets.fetch_california_housing` returns.
+
+    Parameters
+    ----------
+    raw : numpy.ndarray of shape (n_rows, 9)
+        Raw columns in :data:`RAW_COLUMNS` order.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n_rows, 8)
+        Features in :data:`FEATURE_NAMES` order.
+    y : numpy.ndarray of shape (n_rows,)
+        Median house value in units of $100,000.
+    """
+    raw = np.asarray(raw, dtype=np.float64)
+    if raw.ndim != 2 or raw.shape[1] != len(RAW_COLUMNS):
+        raise ValueError(f"raw must have shape (n_rows, {len(RAW_COLUMNS)}), got {raw.shape}")
+    reordered = raw[:, _SKLEARN_COLUMN_ORDER]
+    target, data = reordered[:, 0], reordered[:, 1:]
+    data[:, 2] /= data[:, 5]  # rooms per household
+    data[:, 3] /= data[:, 5]  # bedrooms per household
+    data[:, 5] = data[:, 4] / data[:, 5]  # people per household
+    return data, target / 100000.0
+
+
+def load_california(path: str | os.PathLike[str] | None = None) -> CaliforniaHousing:
+    """Load the 20,640 districts of the California housing data.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A raw StatLib ``cal_housing.data`` to read (and verify). When omitted, the
+        file named by the ``CALHOUSE_DATA`` environment variable is read if it is
+        set; otherwise scikit-learn's :func:`~sklearn.datasets.fetch_california_housing`
+        downloads and caches the data.
+
+    Returns
+    -------
+    CaliforniaHousing
+        Features and target exactly as scikit-learn returns them.
+
+    Examples
+    --------
+    >>> data = load_california()
+    >>> data.X.shape, data.feature_names[0]
+    ((20640, 8), 'MedInc')
+    """
+    if path is None:
+        path = os.environ.get(DATA_ENV_VAR) or None
+    if path is not None:
+        X, y = derive_features(read_raw_file(path))
+        return CaliforniaHousing(X=X, y=y, feature_names=FEATURE_NAMES, source=str(path))
+    from sklearn.datasets import fetch_california_housing
+
+    bunch = fetch_california_housing()
+    if tuple(bunch.feature_names) != FEATURE_NAMES:
+        raise DataFileError(
+            f"scikit-learn returned features {bunch.feature_names}, expected {FEATURE_NAMES}"
+        )
+    X = np.asarray(bunch.data, dtype=np.float64)
+    y = np.asarray(bunch.target, dtype=np.float64)
+    return CaliforniaHousing(X=X, y=y, feature_names=FEATURE_NAMES, source="scikit-learn")
+
+
+@dataclass(frozen=True)
+class Split:
+    """A train/test split as float32 tensors, ready for the model.
+
+    Attributes
+    ----------
+    X_train, X_test : torch.Tensor of shape (n, 8), dtype float32
+    y_train, y_test : torch.Tensor of shape (n, 1), dtype float32
+    feature_names : tuple of str
+    data_sha256 : str
+        Fingerprint of the full derived dataset the split was cut from.
+    """
+
+    X_train: torch.Tensor
+    X_test: torch.Tensor
+    y_train: torch.Tensor
+    y_test: torch.Tensor
+    feature_names: tuple[str, ...]
+    data_sha256: str
+
+    @property
+    def sha256(self) -> str:
+        """Fingerprint of the four tensors of this split."""
+        return arrays_sha256(
+            *(t.numpy() for t in (self.X_train, self.X_test, self.y_train, self.y_test))
+        )
+
+
+def load_split(
+    n_samples: int | None = 600,
+    *,
+    test_size: float = 0.3,
+    random_state: int = 0,
+    path: str | os.PathLike[str] | None = None,
+    data: CaliforniaHousing | None = None,
+) -> Split:
+    """The tutorial's data: the first ``n_samples`` rows, split 70/30.
+
+    Parameters
+    ----------
+    n_samples : int or None, default=600
+        Keep the first ``n_samples`` rows, as the tutorial does; ``None`` keeps all.
+    test_size : float, default=0.3
+        Fraction of the rows held out for testing.
+    random_state : int, default=0
+        Seed of :func:`~sklearn.model_selection.train_test_split`.
+    path : str or path-like, optional
+        Raw data file, as in :func:`load_california`.
+    data : CaliforniaHousing, optional
+        Already loaded data (``path`` is then ignored).
+
+    Returns
+    -------
+    Split
+        Float32 tensors; targets have shape ``(n, 1)``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if data is None:
+        data = load_california(path)
+    n_rows = len(data.X)
+    if n_samples is not None and not (isinstance(n_samples, int) and 2 <= n_samples <= n_rows):
+        raise ValueError(f"n_samples must be an int in [2, {n_rows}] or None, got {n_samples!r}")
+    X = data.X if n_samples is None else data.X[:n_samples]
+    y = data.y if n_samples is None else data.y[:n_samples]
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=random_state
+    )
+    return Split(
+        X_train=torch.tensor(X_train).float(),
+        X_test=torch.tensor(X_test).float(),
+        y_train=torch.tensor(y_train).view(-1, 1).float(),
+        y_test=torch.tensor(y_test).view(-1, 1).float(),
+        feature_names=data.feature_names,
+        data_sha256=data.sha256,
+    )
+
+
+def check_features(X: object, name: str = "X") -> torch.Tensor:
+    """Check that ``X`` is a finite float32 tensor of shape (n_samples, 8).
+
+    Parameters
+    ----------
+    X : object
+        The candidate input.
+    name : str, default="X"
+        How the error messages refer to it.
+
+    Returns
+    -------
+    torch.Tensor
+        ``X`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not a torch.Tensor or not float32.
+    ValueError
+        If the shape is not (n_samples, 8) with n_samples >= 1, or a value is NaN
+        or infinite.
+    """
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a torch.Tensor of shape (n_samples, {len(FEATURE_NAMES)}), "
+            f"got {type(X).__name__}"
+        )
+    if X.dtype != torch.float32:
+        raise TypeError(
+            f"{name} must have dtype torch.float32 (the model's dtype), got {X.dtype}; "
+            "convert it with .float()"
+        )
+    if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES) or X.shape[0] < 1:
+        raise ValueError(
+            f"{name} must have shape (n_samples, {len(FEATURE_NAMES)}) with columns "
+            f"({', '.join(FEATURE_NAMES)}), got {tuple(X.shape)}"
+        )
+    finite = torch.isfinite(X)
+    if not bool(finite.all()):
+        row, col = (int(i) for i in (~finite).nonzero()[0])
+        raise ValueError(
+            f"{name} must be finite; row {row}, column {col} ({FEATURE_NAMES[col]}) "
+            f"is {X[row, col].item()} ({int((~finite).sum())} non-finite values in all)"
+        )
+    return X

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Sessions for calhouse: ``nox`` runs every check, ``nox -s docs`` builds the site.
+
+Run ``nox -l`` for the list. Every session installs the project with the pinned
+versions of ``constraints.txt`` into a pip-based virtualenv.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["lint", "tests"]
+
+ROOT = Path(__file__).resolve().parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
+# The raw StatLib file, beside the project on machines without network.
+SHARED_DATA = ROOT.parent / "shared" / "data" / "cal_housing.data"
+
+
+def data_env() -> dict[str, str]:
+    """Point CALHOUSE_DATA at the offline copy of the data when there is one."""
+    if os.environ.get("CALHOUSE_DATA"):
+        return {"CALHOUSE_DATA": os.environ["CALHOUSE_DATA"]}
+    if SHARED_DATA.is_file():
+        return {"CALHOUSE_DATA": str(SHARED_DATA)}
+    return {}
+
+
+def install(session: nox.Session, *groups: str, editable: bool = False) -> None:
+    """Install calhouse (and the given dependency groups) with the pinned versions."""
+    project = ("-e", ".") if editable else (".",)
+    session.install(*CONSTRAINTS, *project, *nox.project.dependency_groups(PYPROJECT, *groups))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff: lint and format check."""
+    session.install(*CONSTRAINTS, *nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite, against calhouse installed as a user installs it."""
+    install(session, "test")
+    session.run("pytest", *session.posargs, env=data_env())
+
+
+@nox.session
+def train(session: nox.Session) -> None:
+    """Regenerate a shipped model: ``nox -s train -- --model tutorial --force``."""
+    install(session, editable=True)
+    session.run("python", "-m", "calhouse", "train", *session.posargs, env=data_env())
+
+
+if __name__ == "__main__":
+    nox.main()

@@ -1,0 +1,250 @@
+"""The network, the shipped weights, and safe loading and saving."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import file_digest
+from torch import nn
+
+import calhouse
+from calhouse.model import metadata_path
+
+
+class TutorialModel(nn.Module):
+    """The tutorial notebook's class, written out independently."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin1 = nn.Linear(8, 100)
+        self.relu1 = nn.ReLU()
+        self.lin2 = nn.Linear(100, 50)
+        self.relu2 = nn.ReLU()
+        self.lin3 = nn.Linear(50, 10)
+        self.relu3 = nn.ReLU()
+        self.lin4 = nn.Linear(10, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lin4(self.relu3(self.lin3(self.relu2(self.lin2(self.relu1(self.lin1(x)))))))
+
+
+def test_architecture() -> None:
+    model = calhouse.CaliforniaModel()
+    names = [name for name, _ in model.named_children()]
+    assert names == ["lin1", "relu1", "lin2", "relu2", "lin3", "relu3", "lin4"]
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    assert shapes == {
+        "lin1.weight": (100, 8),
+        "lin1.bias": (100,),
+        "lin2.weight": (50, 100),
+        "lin2.bias": (50,),
+        "lin3.weight": (10, 50),
+        "lin3.bias": (10,),
+        "lin4.weight": (1, 10),
+        "lin4.bias": (1,),
+    }
+    assert all(isinstance(getattr(model, f"relu{i}"), nn.ReLU) for i in (1, 2, 3))
+    assert model(torch.zeros(5, 8)).shape == (5, 1)
+
+
+def test_shipped_model_loads_into_the_tutorials_own_class(split: calhouse.Split) -> None:
+    state = torch.load(calhouse.default_model_path(), weights_only=True)
+    tutorial = TutorialModel()
+    tutorial.load_state_dict(state)
+    tutorial.eval()
+    assert calhouse.rmse(tutorial, split.X_test, split.y_test) == pytest.approx(
+        0.65797454, abs=1e-4
+    )
+
+
+def test_shipped_model_and_metadata(model: nn.Module, split: calhouse.Split) -> None:
+    path = calhouse.default_model_path()
+    assert path.name == "california_model.pt"
+    meta = calhouse.read_metadata(path)
+    assert meta is not None
+    assert meta["weights_sha256"] == file_digest(path)
+    assert meta["data"]["raw_file_sha256"] == calhouse.RAW_SHA256
+    assert meta["data"]["dataset_sha256"] == split.data_sha256
+    assert meta["data"]["split_sha256"] == split.sha256
+    assert meta["training"] == {
+        "epochs": 200,
+        "batch_size": 10,
+        "lr": 1e-4,
+        "seed": 1234,
+        "log_every": 20,
+        "optimizer": "RMSprop",
+        "loss": "MSELoss(reduction='sum')",
+        "shuffle": True,
+    }
+    assert meta["test_rmse"] == pytest.approx(
+        calhouse.rmse(model, split.X_test, split.y_test), abs=1e-7
+    )
+    assert meta["test_rmse"] == pytest.approx(0.65797454, abs=1e-4)
+    assert meta["loss_log"][0] == (
+        "Epoch [1]/[200] running accumulative loss across all batches: 15496.155"
+    )
+    assert len(meta["epoch_losses"]) == 200
+    assert set(meta["versions"]) >= {
+        "torch",
+        "captum",
+        "numpy",
+        "scikit-learn",
+        "python",
+        "calhouse",
+    }
+    assert meta["command"] == "python -m calhouse train --model tutorial"
+
+
+def test_model_paths_do_not_depend_on_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = calhouse.default_model_path()
+    monkeypatch.chdir(tmp_path)
+    assert calhouse.default_model_path() == before
+    assert before.is_absolute()
+    assert before.is_file()
+
+
+# --- bad model files: clear errors naming the file, nothing modified
+
+
+@pytest.fixture
+def model_copy(tmp_path: Path) -> Path:
+    """A private copy of the shipped weights and metadata."""
+    src = calhouse.default_model_path()
+    dst = tmp_path / src.name
+    shutil.copyfile(src, dst)
+    shutil.copyfile(metadata_path(src), metadata_path(dst))
+    return dst
+
+
+def _assert_load_fails(path: Path, error: type[Exception], pattern: str) -> None:
+    before = file_digest(path) if path.exists() else None
+    with pytest.raises(error, match=pattern) as info:
+        calhouse.load_model(path)
+    assert str(path) in str(info.value)
+    if before is not None:
+        assert file_digest(path) == before
+
+
+def test_missing_model_file(tmp_path: Path) -> None:
+    _assert_load_fails(tmp_path / "absent.pt", FileNotFoundError, "python -m calhouse train")
+
+
+def test_truncated_model_file_is_caught_by_the_checksum(model_copy: Path) -> None:
+    model_copy.write_bytes(model_copy.read_bytes()[:5000])
+    _assert_load_fails(
+        model_copy, calhouse.ModelFileError, "altered or truncated.*calhouse train --force"
+    )
+
+
+def test_truncated_model_file_without_metadata(model_copy: Path) -> None:
+    metadata_path(model_copy).unlink()
+    model_copy.write_bytes(model_copy.read_bytes()[:5000])
+    _assert_load_fails(
+        model_copy, calhouse.ModelFileError, "not a readable PyTorch state dict.*truncated"
+    )
+
+
+def test_altered_weights_fail_the_checksum(model_copy: Path) -> None:
+    state = torch.load(model_copy, weights_only=True)
+    state["lin1.weight"][0, 0] += 1.0
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    model_copy.write_bytes(buffer.getvalue())
+    _assert_load_fails(
+        model_copy, calhouse.ModelFileError, r"sha256 is [0-9a-f]{64}, but .* records"
+    )
+
+
+def test_garbage_file(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.pt"
+    path.write_bytes(os.urandom(2048))
+    _assert_load_fails(path, calhouse.ModelFileError, "not a readable PyTorch state dict")
+
+
+def test_state_dict_of_another_shape(tmp_path: Path) -> None:
+    other = nn.Sequential()
+    other.lin1 = nn.Linear(7, 100)
+    path = tmp_path / "other.pt"
+    torch.save(other.state_dict(), path)
+    _assert_load_fails(
+        path,
+        calhouse.ModelFileError,
+        r"do not fit CaliforniaModel: missing lin2.weight \(50, 100\).*"
+        r"lin1.weight: expected shape \(100, 8\), got \(100, 7\)",
+    )
+
+
+def test_not_a_state_dict(tmp_path: Path) -> None:
+    path = tmp_path / "list.pt"
+    torch.save([torch.zeros(3)], path)
+    _assert_load_fails(path, calhouse.ModelFileError, "expected a state dict .* got list")
+
+
+class _Payload:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("touch PWNED",))
+
+
+def test_pickled_code_is_never_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pt"
+    torch.save({"lin1.weight": _Payload()}, path)
+    _assert_load_fails(path, calhouse.ModelFileError, "not a readable PyTorch state dict")
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_bad_metadata_json(model_copy: Path) -> None:
+    meta = metadata_path(model_copy)
+    meta.write_text("{not json")
+    with pytest.raises(calhouse.ModelFileError, match=f"{meta}: not valid JSON metadata"):
+        calhouse.load_model(model_copy)
+    assert meta.read_text() == "{not json"
+
+
+# --- saving
+
+
+def test_save_refuses_to_overwrite(model_copy: Path) -> None:
+    before = file_digest(model_copy)
+    with pytest.raises(FileExistsError, match="refusing to overwrite"):
+        calhouse.save_model(calhouse.CaliforniaModel(), model_copy)
+    assert file_digest(model_copy) == before
+
+
+def test_save_refuses_to_overwrite_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "m.pt"
+    metadata_path(path).write_text("{}")
+    with pytest.raises(FileExistsError, match=r"m\.json already exists"):
+        calhouse.save_model(calhouse.CaliforniaModel(), path, metadata={"a": 1})
+    assert not path.exists()
+    assert metadata_path(path).read_text() == "{}"
+
+
+def test_save_then_load_round_trip(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    original = calhouse.CaliforniaModel()
+    path = calhouse.save_model(original, tmp_path / "sub" / "m.pt", metadata={"note": "x"})
+    meta = json.loads(metadata_path(path).read_text())
+    assert meta == {"note": "x", "weights_sha256": file_digest(path)}
+    loaded = calhouse.load_model(path)
+    for key, value in original.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value)
+    assert not loaded.training
+    assert sorted(p.name for p in path.parent.iterdir()) == ["m.json", "m.pt"]  # no temp files left
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+
+
+def test_save_with_overwrite_replaces(model_copy: Path) -> None:
+    torch.manual_seed(1)
+    fresh = calhouse.CaliforniaModel()
+    calhouse.save_model(fresh, model_copy, metadata={}, overwrite=True)
+    loaded = calhouse.load_model(model_copy)
+    assert torch.equal(loaded.lin1.weight, fresh.lin1.weight)
