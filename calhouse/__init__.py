@@ -32,6 +32,7 @@ from calhouse.data import (
 from calhouse.model import (
     CaliforniaModel,
     ModelFileError,
+    StandardizedCaliforniaModel,
     default_model_path,
     load_model,
     read_metadata,
@@ -65,6 +66,7 @@ __all__ = [
     "ModelFileError",
     "ModelSpec",
     "Split",
+    "StandardizedCaliforniaModel",
     "TrainingConfig",
     "TrainingResult",
     "__version__",

@@ -18,6 +18,7 @@ __all__ = [
     "N_FEATURES",
     "CaliforniaModel",
     "ModelFileError",
+    "StandardizedCaliforniaModel",
     "default_model_path",
     "load_model",
     "metadata_path",
@@ -61,6 +62,64 @@ class CaliforniaModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Predict the median house value (in $100,000) of each row of ``x``."""
         return self.lin4(self.relu3(self.lin3(self.relu2(self.lin2(self.relu1(self.lin1(x)))))))
+
+
+class StandardizedCaliforniaModel(CaliforniaModel):
+    """The tutorial's network with input standardisation built in.
+
+    The per-feature mean and spread of the training set are stored as buffers, so
+    they are saved in the ``state_dict`` with the weights and a loaded model
+    standardises its raw inputs by itself. The layers keep the tutorial's names.
+
+    Parameters
+    ----------
+    mean : torch.Tensor of shape (8,), optional
+        Per-feature mean of the training inputs; default zeros.
+    scale : torch.Tensor of shape (8,), optional
+        Per-feature spread (population standard deviation); default ones.
+
+    Examples
+    --------
+    >>> X = torch.tensor([[1.0] * 8, [3.0] * 8])
+    >>> model = StandardizedCaliforniaModel.from_training_data(X)
+    >>> model.standardize(X)[:, 0]
+    tensor([-1.,  1.])
+    """
+
+    mean: torch.Tensor
+    scale: torch.Tensor
+
+    def __init__(self, mean: torch.Tensor | None = None, scale: torch.Tensor | None = None) -> None:
+        super().__init__()
+        mean = torch.zeros(N_FEATURES) if mean is None else torch.as_tensor(mean).float()
+        scale = torch.ones(N_FEATURES) if scale is None else torch.as_tensor(scale).float()
+        for name, value in (("mean", mean), ("scale", scale)):
+            if value.shape != (N_FEATURES,) or not bool(torch.isfinite(value).all()):
+                raise ValueError(
+                    f"{name} must be a finite tensor of shape ({N_FEATURES},), got "
+                    f"shape {tuple(value.shape)}"
+                )
+        if not bool((scale > 0).all()):
+            raise ValueError(f"scale must be positive for every feature, got {scale.tolist()}")
+        self.register_buffer("mean", mean.clone())
+        self.register_buffer("scale", scale.clone())
+
+    @classmethod
+    def from_training_data(cls, X_train: torch.Tensor) -> StandardizedCaliforniaModel:
+        """A new, untrained model standardising with the statistics of ``X_train``."""
+        return cls(X_train.mean(0), X_train.std(0, correction=0))
+
+    def standardize(self, x: torch.Tensor) -> torch.Tensor:
+        """Raw features to standardised ones: ``(x - mean) / scale``."""
+        return (x - self.mean) / self.scale
+
+    def forward_standardized(self, z: torch.Tensor) -> torch.Tensor:
+        """The network on already standardised inputs (zero is the average district)."""
+        return super().forward(z)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Predict the median house value (in $100,000) of each raw row of ``x``."""
+        return super().forward(self.standardize(x))
 
 
 class ModelFileError(ValueError):

@@ -16,6 +16,7 @@ from calhouse._random import seeded
 from calhouse.data import RAW_SHA256, Split, check_features, load_split
 from calhouse.model import (
     CaliforniaModel,
+    StandardizedCaliforniaModel,
     default_model_path,
     load_model,
     models_dir,
@@ -232,6 +233,22 @@ MODELS: dict[str, ModelSpec] = {
         name="tutorial",
         filename="california_model.pt",
         description="the tutorial's model: first 600 rows, raw features, 200 epochs",
+    ),
+    "standardized": ModelSpec(
+        name="standardized",
+        filename="california_model_standardized.pt",
+        description="the tutorial's recipe with standardised inputs: first 600 rows, 200 epochs",
+        model_class=StandardizedCaliforniaModel,
+        build=lambda split: StandardizedCaliforniaModel.from_training_data(split.X_train),
+    ),
+    "full": ModelSpec(
+        name="full",
+        filename="california_model_full.pt",
+        description="all 20,640 rows, standardised inputs, 60 epochs of batches of 32 at lr 1e-3",
+        n_samples=None,
+        config=TrainingConfig(epochs=60, batch_size=32, lr=1e-3, log_every=10),
+        model_class=StandardizedCaliforniaModel,
+        build=lambda split: StandardizedCaliforniaModel.from_training_data(split.X_train),
     ),
 }
 

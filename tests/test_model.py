@@ -248,3 +248,43 @@ def test_save_with_overwrite_replaces(model_copy: Path) -> None:
     calhouse.save_model(fresh, model_copy, metadata={}, overwrite=True)
     loaded = calhouse.load_model(model_copy)
     assert torch.equal(loaded.lin1.weight, fresh.lin1.weight)
+
+
+# --- the standardised variant
+
+
+def test_standardized_model_stores_its_statistics() -> None:
+    X = torch.tensor([[1.0, 2, 3, 4, 5, 6, 7, 8], [3.0, 6, 5, 6, 9, 8, 9, 10]])
+    model = calhouse.StandardizedCaliforniaModel.from_training_data(X)
+    assert torch.equal(model.mean, X.mean(0))
+    assert torch.allclose(model.scale[[0, 1, 2]], torch.tensor([1.0, 2.0, 1.0]))
+    z = model.standardize(X)
+    assert torch.allclose(z[:, 0], torch.tensor([-1.0, 1.0]))
+    assert torch.equal(model(X), model.forward_standardized(z))
+    names = [name for name, _ in model.named_children()]
+    assert names == ["lin1", "relu1", "lin2", "relu2", "lin3", "relu3", "lin4"]
+    assert {"mean", "scale"} <= model.state_dict().keys()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        (
+            {"mean": torch.zeros(7)},
+            r"mean must be a finite tensor of shape \(8,\), got shape \(7,\)",
+        ),
+        ({"scale": torch.full((8,), float("nan"))}, "scale must be a finite tensor"),
+        ({"scale": torch.tensor([1.0] * 7 + [0.0])}, "scale must be positive for every feature"),
+    ],
+)
+def test_standardized_model_rejects_bad_statistics(kwargs: dict, pattern: str) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        calhouse.StandardizedCaliforniaModel(**kwargs)
+
+
+def test_standardized_weights_do_not_load_into_the_plain_model() -> None:
+    path = calhouse.default_model_path("california_model_standardized.pt")
+    with pytest.raises(calhouse.ModelFileError, match=r"unexpected mean \(8,\); unexpected scale"):
+        calhouse.load_model(path)
+    loaded = calhouse.load_model(path, calhouse.StandardizedCaliforniaModel())
+    assert float(loaded.scale.min()) > 0

@@ -202,3 +202,34 @@ def test_cli_rejects_unknown_model(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["train", "--model", "nope"])
     assert info.value.code == 2
     assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+# --- every shipped model: metadata consistent with the weights and the data
+
+
+@pytest.mark.parametrize("name", list(calhouse.MODELS))
+def test_shipped_models_match_their_metadata(name: str, raw_file: Path) -> None:
+    spec = calhouse.MODELS[name]
+    model = calhouse.load_or_train_model(name, log=None)
+    assert isinstance(model, spec.model_class)
+    meta = calhouse.read_metadata(spec.path)
+    assert meta is not None
+    split = calhouse.load_split(spec.n_samples, path=raw_file)
+    assert meta["model"] == name
+    assert meta["data"]["split_sha256"] == split.sha256
+    assert meta["training"]["epochs"] == spec.config.epochs
+    assert meta["weights_sha256"] == file_digest(spec.path)
+    assert calhouse.rmse(model, split.X_test, split.y_test) == pytest.approx(
+        meta["test_rmse"], abs=1e-7
+    )
+
+
+def test_standardized_model_retrains_to_the_shipped_weights(split: calhouse.Split) -> None:
+    fresh, result = calhouse.fit(split, "standardized", progress=False, log=None)
+    shipped = calhouse.load_or_train_model("standardized", log=None)
+    for key, value in shipped.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value), key
+    meta = calhouse.read_metadata(calhouse.MODELS["standardized"].path)
+    assert list(result.log) == meta["loss_log"]
+    # Standardising the inputs is worth more than a third of the error.
+    assert meta["test_rmse"] < 0.65797454 * 0.7
