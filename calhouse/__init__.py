@@ -14,6 +14,7 @@ from calhouse.attribution import (
     normalized_sum,
     tutorial_attributions,
 )
+from calhouse.claims import ClaimError, claim
 from calhouse.data import (
     DATA_ENV_VAR,
     FEATURE_DESCRIPTIONS,
@@ -62,6 +63,7 @@ __all__ = [
     "TARGET_NAME",
     "CaliforniaHousing",
     "CaliforniaModel",
+    "ClaimError",
     "DataFileError",
     "ModelFileError",
     "ModelSpec",
@@ -72,6 +74,7 @@ __all__ = [
     "__version__",
     "attribute",
     "check_features",
+    "claim",
     "default_model_path",
     "derive_features",
     "first_layer_weights",
