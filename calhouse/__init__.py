@@ -39,6 +39,13 @@ from calhouse.model import (
     read_metadata,
     save_model,
 )
+from calhouse.plotting import (
+    METHOD_COLORS,
+    plot_attribution_bars,
+    plot_features_vs_target,
+    plot_grouped_bars,
+    plot_loss_curve,
+)
 from calhouse.train import (
     MODELS,
     ModelSpec,
@@ -58,6 +65,7 @@ __all__ = [
     "FEATURE_DESCRIPTIONS",
     "FEATURE_NAMES",
     "METHODS",
+    "METHOD_COLORS",
     "MODELS",
     "RAW_SHA256",
     "TARGET_NAME",
@@ -87,6 +95,10 @@ __all__ = [
     "load_or_train_model",
     "load_split",
     "normalized_sum",
+    "plot_attribution_bars",
+    "plot_features_vs_target",
+    "plot_grouped_bars",
+    "plot_loss_curve",
     "read_metadata",
     "read_raw_file",
     "rmse",
