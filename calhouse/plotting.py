@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from calhouse.attribution import METHODS
+from calhouse.attribution import METHODS, Contributions
 from calhouse.data import FEATURE_NAMES, TARGET_NAME
 
 if TYPE_CHECKING:
@@ -333,3 +333,380 @@ def plot_attribution_bars(
         ylabel="share of the summed attribution",
         ax=ax,
     )
+
+
+# =============================================================================
+# Beyond the tutorial (gallery examples 05-10)
+#
+# Panels of grouped bars, a rank-agreement matrix, the per-row distribution of
+# attributions, a waterfall of one prediction, and the activity of a layer's
+# neurons.
+# =============================================================================
+
+__all__ += [
+    "BASELINE_COLORS",
+    "plot_beeswarm",
+    "plot_grouped_bar_panels",
+    "plot_neuron_activity",
+    "plot_rank_agreement",
+    "plot_sorted_shares",
+    "plot_waterfall",
+]
+
+#: Colours of the reference inputs compared in the gallery, by baseline name.
+BASELINE_COLORS: dict[str, str] = {
+    "zero": "#8c8c8c",
+    "mean": "#1f77b4",
+    "median": "#ff7f0e",
+    "training distribution": "#2ca02c",
+}
+
+
+def plot_grouped_bar_panels(
+    panels: Mapping[str, Mapping[str, np.ndarray | torch.Tensor | Sequence[float]]],
+    categories: Sequence[str] = FEATURE_NAMES,
+    *,
+    colors: Mapping[str, str] | None = None,
+    ylabel: str | None = None,
+    panel_height: float = 2.6,
+) -> Figure:
+    """Several grouped bar charts stacked one above the other, with one legend.
+
+    Each panel is a :func:`plot_grouped_bars` chart; all panels share their
+    categories and series labels (e.g. one panel per attribution method, one bar
+    per baseline in each group of features).
+
+    Parameters
+    ----------
+    panels : mapping of str to mapping of str to array-like of shape (n_categories,)
+        Panel title -> (series label -> values). Every panel must have the same
+        series labels, in the same order.
+    categories : sequence of str, default=FEATURE_NAMES
+        The tick labels of every panel.
+    colors : mapping of str to str, optional
+        A colour per series label; default :data:`BASELINE_COLORS` for the labels
+        it knows, matplotlib's cycle otherwise.
+    ylabel : str, optional
+        Label of every panel's value axis.
+    panel_height : float, default=2.6
+        Height of one panel in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes[i]`` is the i-th panel; the legend is the figure's.
+    """
+    import matplotlib.pyplot as plt
+
+    if not panels:
+        raise ValueError("panels is empty; expected at least one title -> series")
+    labels = [list(series) for series in panels.values()]
+    if any(ls != labels[0] for ls in labels):
+        raise ValueError(
+            f"every panel must have the same series labels in the same order, got {labels}"
+        )
+    palette = dict(colors) if colors is not None else {}
+    color_list = [
+        palette.get(label, BASELINE_COLORS.get(label, f"C{i % 10}"))
+        for i, label in enumerate(labels[0])
+    ]
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(FIGURE_WIDTH, 0.6 + panel_height * len(panels)),
+        layout="constrained",
+        squeeze=False,
+    )
+    for ax, (title, series) in zip(axes[:, 0], panels.items(), strict=True):
+        plot_grouped_bars(series, categories, colors=color_list, title=title, ylabel=ylabel, ax=ax)
+        ax.get_legend().remove()
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside upper center", ncols=min(len(names), 4))
+    return fig
+
+
+def plot_rank_agreement(
+    matrix: np.ndarray,
+    labels: Sequence[str],
+    *,
+    title: str | None = "Rank correlation (Spearman) of the feature importances",
+    ax: Axes | None = None,
+) -> Figure:
+    """A rank-correlation matrix as an annotated heatmap, from -1 (reversed) to 1 (same order).
+
+    Parameters
+    ----------
+    matrix : array-like of shape (n, n)
+        E.g. :func:`calhouse.rank_agreement`.
+    labels : sequence of str
+        The name of each row and column.
+    title : str or None, default="Rank correlation (Spearman) of the feature importances"
+        Axes title.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The heatmap is ``ax.images[0]``; each cell carries its value as text.
+    """
+    values = _as_numpy(matrix, "matrix")
+    if values.ndim != 2 or values.shape[0] != values.shape[1]:
+        raise ValueError(f"matrix must be square, got shape {values.shape}")
+    if len(labels) != len(values):
+        raise ValueError(f"expected {len(values)} labels, one per row, got {len(labels)}")
+    fig, ax = _new_axes(ax, (FIGURE_WIDTH * 0.75, FIGURE_WIDTH * 0.6))
+    image = ax.imshow(values, cmap="RdBu", vmin=-1, vmax=1)
+    ticks = np.arange(len(labels))
+    ax.set_xticks(ticks, list(labels), rotation=30, ha="right")
+    ax.set_yticks(ticks, list(labels))
+    for i in range(len(values)):
+        for j in range(len(values)):
+            ax.text(
+                j,
+                i,
+                f"{values[i, j]:.2f}",
+                ha="center",
+                va="center",
+                color="white" if abs(values[i, j]) > 0.6 else "black",
+            )
+    fig.colorbar(image, ax=ax, shrink=0.8, label="Spearman's rank correlation")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_beeswarm(
+    attributions: np.ndarray | torch.Tensor,
+    X: np.ndarray | torch.Tensor,
+    feature_names: Sequence[str] = FEATURE_NAMES,
+    *,
+    title: str | None = None,
+    seed: int = 0,
+    ax: Axes | None = None,
+) -> Figure:
+    """Every row's attribution of every feature, coloured by the feature's value.
+
+    One horizontal strip per feature, most important (by mean absolute
+    attribution) at the top. Each point is one row; it is spread vertically in
+    proportion to how many rows have a similar attribution, so dense regions look
+    wide, and coloured by the percentile of its feature value among the rows
+    (blue low, red high), so that each feature's own scale does not matter.
+
+    Parameters
+    ----------
+    attributions : array-like of shape (n_samples, n_features)
+        Per-row attributions.
+    X : array-like of shape (n_samples, n_features)
+        The feature values of the same rows.
+    feature_names : sequence of str, default=FEATURE_NAMES
+        The strips' labels.
+    title : str, optional
+        Axes title.
+    seed : int, default=0
+        Seed of the vertical jitter, so that the figure is reproducible.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``ax.collections[k]`` holds the points of the k-th strip from the top;
+        the y tick labels name the strips from the top down.
+    """
+    values = _as_numpy(attributions, "attributions")
+    features = _as_numpy(X, "X")
+    if values.ndim != 2 or values.shape != features.shape:
+        raise ValueError(
+            f"attributions and X must have the same shape (n_samples, n_features), got "
+            f"{values.shape} and {features.shape}"
+        )
+    if len(feature_names) != values.shape[1]:
+        raise ValueError(f"expected {values.shape[1]} feature names, got {len(feature_names)}")
+    fig, ax = _new_axes(ax, (FIGURE_WIDTH, 0.55 * values.shape[1] + 1.2))
+    rng = np.random.default_rng(seed)
+    order = np.argsort(-np.abs(values).mean(0), kind="stable")
+    n = len(values)
+    for position, j in enumerate(order):
+        a = values[:, j]
+        # Percentile of each row's value among the rows: comparable colours across features.
+        ranks = np.argsort(np.argsort(features[:, j], kind="stable"), kind="stable")
+        shade = ranks / max(n - 1, 1)
+        edges = (
+            np.linspace(a.min(), a.max(), 41)
+            if a.max() > a.min()
+            else np.array([a.min(), a.min() + 1])
+        )
+        counts, _ = np.histogram(a, edges)
+        density = counts[np.clip(np.digitize(a, edges) - 1, 0, len(counts) - 1)] / counts.max()
+        y = position + rng.uniform(-1, 1, n) * 0.38 * density
+        points = ax.scatter(a, y, c=shade, cmap="coolwarm", vmin=0, vmax=1, s=9, linewidths=0)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(np.arange(len(order)), [feature_names[j] for j in order])
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    ax.set_xlabel("attribution (contribution to the predicted value, $100,000)")
+    ax.grid(True, axis="x", alpha=0.3)
+    bar = fig.colorbar(points, ax=ax, ticks=[0, 1], pad=0.01)
+    bar.ax.set_yticklabels(["low", "high"])
+    bar.set_label("feature value (percentile)")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_waterfall(
+    steps: Contributions,
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """One prediction as a waterfall: from ``f(baseline)`` to ``f(x)``, one feature per step.
+
+    Parameters
+    ----------
+    steps : Contributions
+        From :func:`calhouse.contributions`.
+    title : str, optional
+        Axes title.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``ax.patches[k]`` is the k-th step's bar (from the running total before
+        the step to the one after it), green when the feature raises the
+        prediction and red when it lowers it; dashed lines mark the start and
+        ``f(x)``.
+    """
+    n = len(steps.values)
+    fig, ax = _new_axes(ax, (FIGURE_WIDTH, 0.45 * n + 1.6))
+    before = np.concatenate([[steps.start], steps.cumulative[:-1]])
+    colors = np.where(steps.values >= 0, "#2a9d55", "#d1495b")
+    ax.barh(np.arange(n), steps.values, left=before, color=colors, height=0.6)
+    span = max(abs(float(steps.cumulative.max()) - steps.start), 1e-12)
+    for k, (left, value) in enumerate(zip(before, steps.values, strict=True)):
+        end = left + value
+        ax.text(
+            max(left, end) + 0.01 * span,
+            k,
+            f"{value:+.3f}",
+            va="center",
+            fontsize="small",
+        )
+    ax.axvline(steps.start, color="grey", linestyle="--", linewidth=1)
+    ax.axvline(steps.output, color="black", linestyle="--", linewidth=1)
+    ax.set_yticks(np.arange(n), list(steps.features))
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlabel("model output ($100,000)")
+    low = min(steps.start, steps.output, float(steps.cumulative.min()))
+    high = max(steps.start, steps.output, float(steps.cumulative.max()))
+    margin = 0.12 * max(high - low, 1e-12)
+    ax.set_xlim(low - margin, high + margin)
+    ax.text(steps.start, -0.75, f"f(baseline) = {steps.start:.3f}", ha="center", fontsize="small")
+    ax.text(
+        steps.output, n - 0.2, f"f(x) = {steps.output:.3f}", ha="center", va="top", fontsize="small"
+    )
+    ax.grid(True, axis="x", alpha=0.3)
+    if title:
+        ax.set_title(title, pad=14)
+    return fig
+
+
+def plot_neuron_activity(
+    active_fraction: np.ndarray | torch.Tensor,
+    conductance: np.ndarray | torch.Tensor,
+    *,
+    layer: str = "relu3",
+) -> Figure:
+    """How often each neuron of a layer fires, beside its total conductance.
+
+    Parameters
+    ----------
+    active_fraction : array-like of shape (n_neurons,)
+        Share of the rows on which the neuron's output is positive.
+    conductance : array-like of shape (n_neurons,)
+        Its conductance summed over the rows.
+    layer : str, default="relu3"
+        The layer's name, for the titles.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels, ``fig.axes[0]`` the activity and ``fig.axes[1]`` the
+        conductance; neurons that never fire are drawn in grey.
+    """
+    import matplotlib.pyplot as plt
+
+    active = _as_numpy(active_fraction, "active_fraction").reshape(-1)
+    total = _as_numpy(conductance, "conductance").reshape(-1)
+    if active.shape != total.shape:
+        raise ValueError(
+            f"active_fraction and conductance need one value per neuron each, got "
+            f"{len(active)} and {len(total)}"
+        )
+    neurons = np.arange(len(active))
+    colors = np.where(active > 0, "#34b8e0", "#b0b0b0")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.6), layout="constrained")
+    left.bar(neurons, 100 * active, color=colors)
+    left.set_ylabel("districts where it fires (%)")
+    left.set_ylim(0, 105)
+    left.set_title(f"Activity of {layer}'s neurons")
+    right.bar(neurons, total, color=colors)
+    right.axhline(0, color="black", linewidth=0.8)
+    right.set_ylabel("summed conductance")
+    right.set_title(f"Conductance of {layer}'s neurons")
+    for ax in (left, right):
+        ax.set_xticks(neurons)
+        ax.set_xlabel("neuron")
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+    for k in neurons[active == 0]:
+        left.text(k, 2, "never", rotation=90, ha="center", va="bottom", fontsize="small")
+    return fig
+
+
+def plot_sorted_shares(
+    values: np.ndarray | torch.Tensor,
+    *,
+    title: str | None = None,
+    xlabel: str = "neurons, largest share first",
+    ax: Axes | None = None,
+) -> Figure:
+    """Shares of a total, largest first, with their running sum.
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Non-negative amounts (e.g. the summed absolute attribution of each neuron).
+    title : str, optional
+        Axes title.
+    xlabel : str, default="neurons, largest share first"
+        Label of the horizontal axis.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bars of the shares (``ax.patches``) and the running sum as the first line
+        of a twin axis, both in percent.
+    """
+    amounts = _as_numpy(values, "values").reshape(-1)
+    if (amounts < 0).any() or amounts.sum() <= 0:
+        raise ValueError("values must be non-negative with a positive sum")
+    shares = 100 * np.sort(amounts)[::-1] / amounts.sum()
+    fig, ax = _new_axes(ax, (FIGURE_WIDTH, 3.6))
+    ranks = np.arange(1, len(shares) + 1)
+    ax.bar(ranks, shares, color="#eb5e7c", width=0.85)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of the total (%)")
+    ax.set_xlim(0.3, len(shares) + 0.7)
+    twin = ax.twinx()
+    twin.plot(ranks, np.cumsum(shares), color="black", linewidth=1.5)
+    twin.set_ylim(0, 105)
+    twin.set_ylabel("running total (%)")
+    ax.grid(True, axis="y", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return fig
