@@ -1,0 +1,152 @@
+"""
+The data: California districts and what their houses are worth
+===============================================================
+
+Every explanation in this gallery explains a model of the California housing
+data, so we begin with the data itself. You will learn what the eight features
+measure, which 600 districts the Captum tutorial keeps and how it splits them
+into training and test sets, and how each feature relates to the price on its
+own: the tutorial's grid of scatter plots, one per feature, each with its fitted
+straight line.
+
+:func:`calhouse.load_california` returns the data exactly as scikit-learn's
+:func:`~sklearn.datasets.fetch_california_housing` does (or reads a local copy
+of the original file, see :doc:`/data`), and :func:`calhouse.load_split` cuts
+the tutorial's training and test sets from it.
+"""
+
+# %%
+# Eight numbers per district
+# --------------------------
+# Each row of the data is a census block group, the smallest area for which the
+# 1990 US census published sample data; we call it a district, as scikit-learn
+# does. Eight features describe it, and the target is the median value of its
+# houses in units of $100,000. :data:`calhouse.FEATURE_DESCRIPTIONS` says what
+# each feature measures.
+import numpy as np
+
+import calhouse
+
+data = calhouse.load_california()
+source = "scikit-learn" if data.source == "scikit-learn" else "the local file in CALHOUSE_DATA"
+print(f"{len(data.X):,} districts, {data.X.shape[1]} features, read from {source}")
+print(f"fingerprint of the arrays (sha256): {data.sha256}\n")
+for name in data.feature_names:
+    print(f"{name:<11} {calhouse.FEATURE_DESCRIPTIONS[name]}")
+print(f"{calhouse.TARGET_NAME:<11} median house value, in units of $100,000 (the target)")
+
+# %%
+# The fingerprint is computed from the arrays, not from the file, so it is the
+# same whichever source supplied them: a reader with scikit-learn's download
+# and this page's build, which reads the original StatLib file, work on
+# identical numbers.
+#
+# The tutorial's 600 districts
+# ----------------------------
+# The tutorial keeps only the first 600 rows, to train quickly. The rows are not
+# in random order: the file lists districts by place, so the first 600 are
+# neighbours. The printout below shows how small an area they cover.
+X, y = data.X[:600], data.y[:600]
+lat, lon = X[:, 6], X[:, 7]
+km_north = (lat.max() - lat.min()) * 111.2
+km_east = (lon.max() - lon.min()) * 111.2 * np.cos(np.radians(lat.mean()))
+print(f"latitude  {lat.min():.2f} to {lat.max():.2f} degrees north: {km_north:.0f} km")
+print(f"longitude {lon.min():.2f} to {lon.max():.2f} degrees east:  {km_east:.0f} km")
+all_lat = data.X[:, 6]
+print(f"(all {len(data.X):,} districts: latitude {all_lat.min():.2f} to {all_lat.max():.2f})")
+calhouse.claim(
+    km_north < 50 and km_east < 50,
+    "the first 600 districts lie in one patch a few tens of kilometres across",
+    km_north=km_north,
+    km_east=km_east,
+)
+oakland, berkeley = (37.80, -122.27), (37.87, -122.27)
+calhouse.claim(
+    all(
+        lat.min() < la < lat.max() and lon.min() < lo < lon.max() for la, lo in (oakland, berkeley)
+    ),
+    "the patch takes in Oakland and Berkeley",
+)
+
+# %%
+# All 600 districts lie around Oakland and Berkeley, on the east side of San
+# Francisco Bay. The model of this gallery never sees the rest of the state, so
+# whatever it learns about Latitude and Longitude is about position within
+# that patch, not across California.
+#
+# Here is the range of every feature over these 600 districts.
+print(f"{'feature':<11} {'min':>9} {'median':>9} {'max':>9}")
+for i, name in enumerate(data.feature_names):
+    low, mid, high = np.percentile(X[:, i], [0, 50, 100])
+    print(f"{name:<11} {low:>9.2f} {mid:>9.2f} {high:>9.2f}")
+low, mid, high = np.percentile(y, [0, 50, 100])
+print(f"{calhouse.TARGET_NAME:<11} {low:>9.2f} {mid:>9.2f} {high:>9.2f}")
+
+# %%
+# The scales differ enormously: Population runs into the thousands while
+# AveBedrms stays near one. The tutorial feeds these raw values to its network
+# unscaled, and that choice comes back in every later example.
+#
+# Training and test sets
+# ----------------------
+# :func:`calhouse.load_split` takes the first 600 rows and splits them 70/30
+# with scikit-learn's :func:`~sklearn.model_selection.train_test_split` and
+# ``random_state=0``, exactly as the tutorial does, returning float32 tensors
+# ready for the network. The targets are column vectors, the shape the loss
+# function expects.
+split = calhouse.load_split()
+print(f"X_train {tuple(split.X_train.shape)}, y_train {tuple(split.y_train.shape)}")
+print(f"X_test  {tuple(split.X_test.shape)}, y_test  {tuple(split.y_test.shape)}")
+print(f"dtype {split.X_train.dtype}; fingerprint of the split: {split.sha256}")
+
+# %%
+# Each feature against the price
+# -------------------------------
+# The tutorial looks at the target against each feature, with a least-squares
+# straight line through the points (dashed, red). The figure adds the Pearson
+# correlation ``r`` of each feature with the price, and uses the ninth panel,
+# which the tutorial leaves empty, for the distribution of the price itself.
+fig = calhouse.plot_features_vs_target(X, y)
+
+# %%
+# Median income (MedInc) goes with the price more closely than anything else,
+# and the average number of rooms (AveRooms) comes second; both lines rise. The
+# correlations, strongest first:
+r = {name: np.corrcoef(X[:, i], y)[0, 1] for i, name in enumerate(data.feature_names)}
+ranked = sorted(r, key=lambda name: -abs(r[name]))
+for name in ranked:
+    print(f"{name:<11} r = {r[name]:+.3f}")
+calhouse.claim(
+    ranked[:2] == ["MedInc", "AveRooms"] and r["MedInc"] > 0 and r["AveRooms"] > 0,
+    "MedInc correlates most strongly with the price, AveRooms next, both positively",
+    r=r,
+)
+
+# %%
+# Two features are capped in the census file, and the figure shows both caps.
+# House values stop at $500,001 (5.00001 in these units): the row of points
+# along the top of every panel, and the small bar at the top of the price's
+# distribution. The median house age stops at 52 years, and a large part of
+# the tutorial's districts sit exactly there, which is one reason why HouseAge
+# shows almost no straight-line relation with the price.
+capped_price = int((y == y.max()).sum())
+capped_age = int((X[:, 1] == 52).sum())
+print(f"price at the cap {y.max():.5f}: {capped_price} districts")
+print(f"HouseAge at the cap of 52 years: {capped_age} of {len(X)} districts")
+calhouse.claim(
+    y.max() == 5.00001 and capped_price > 1,
+    "several districts sit at the price cap of 5.00001",
+    capped_price=capped_price,
+)
+calhouse.claim(
+    X[:, 1].max() == 52 and capped_age > 0.25 * len(X) and abs(r["HouseAge"]) < 0.1,
+    "many districts sit at HouseAge 52 and HouseAge has almost no linear relation with price",
+    capped_age=capped_age,
+    r=r["HouseAge"],
+)
+
+# %%
+# A scatter plot shows one feature at a time. The network of the next example
+# sees all eight together, and the attribution methods that follow ask how much
+# each of them contributes to its predictions: :ref:`the model and its training
+# <sphx_glr_auto_examples_plot_02_model_training.py>`.
