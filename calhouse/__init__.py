@@ -65,6 +65,11 @@ from calhouse.plotting import (
     plot_sorted_shares,
     plot_waterfall,
 )
+from calhouse.scale import (
+    CHUNK_EVALUATIONS,
+    attribute_dataset,
+    layer_conductance_dataset,
+)
 from calhouse.train import (
     MODELS,
     ModelSpec,
@@ -82,6 +87,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BASELINE_COLORS",
     "BASELINE_KINDS",
+    "CHUNK_EVALUATIONS",
     "DATA_ENV_VAR",
     "FEATURE_DESCRIPTIONS",
     "FEATURE_NAMES",
@@ -104,6 +110,7 @@ __all__ = [
     "__version__",
     "as_regressor",
     "attribute",
+    "attribute_dataset",
     "attribution_summary",
     "check_features",
     "claim",
@@ -117,6 +124,7 @@ __all__ = [
     "l1_normalize",
     "last_layer_weights",
     "layer_conductance",
+    "layer_conductance_dataset",
     "load_california",
     "load_model",
     "load_or_train_model",
