@@ -465,9 +465,11 @@ def uniform_perturbation(scale: torch.Tensor | np.ndarray) -> Callable[..., torc
     -------
     callable
         ``perturb(inputs, perturb_radius)`` returning the perturbed inputs as a new
-        leaf tensor that requires gradients exactly when ``inputs`` does, so that
-        gradient methods can differentiate it without warnings. It draws from
-        torch's global generator.
+        leaf tensor that requires gradients: ``sensitivity_max`` runs under
+        :func:`torch.no_grad`, so without it gradient methods such as DeepLift
+        would switch gradients on themselves and warn. It draws from torch's
+        global generator. With ``scale=torch.ones(8)`` it draws exactly as
+        Captum's default perturbation does.
 
     Examples
     --------
@@ -479,7 +481,7 @@ def uniform_perturbation(scale: torch.Tensor | np.ndarray) -> Callable[..., torc
 
     def perturb(inputs: torch.Tensor, perturb_radius: float) -> torch.Tensor:
         noise = (torch.rand_like(inputs) * 2 - 1) * (perturb_radius * scale.to(inputs.device))
-        return (inputs.detach() + noise).requires_grad_(inputs.requires_grad)
+        return (inputs.detach() + noise).requires_grad_()
 
     return perturb
 
@@ -652,7 +654,7 @@ class Contributions:
 
     @property
     def cumulative(self) -> np.ndarray:
-        """The running total after each step, starting from :attr:`start`."""
+        """The running total after each step, starting from ``start``."""
         return self.start + np.cumsum(self.values)
 
     @property
