@@ -14,7 +14,7 @@ import nox
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "tests", "docs"]
 
 ROOT = Path(__file__).resolve().parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -51,6 +51,31 @@ def tests(session: nox.Session) -> None:
     """The test suite, against calhouse installed as a user installs it."""
     install(session, "test")
     session.run("pytest", *session.posargs, env=data_env())
+
+
+# Nitpicky, every warning an error, all problems reported in one run.
+SPHINX_BUILD = ("sphinx-build", "-n", "-W", "--keep-going", "-T", "-b", "html", "docs")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the site into docs/_build/html, running every example."""
+    install(session, "docs", editable=True)
+    session.run(*SPHINX_BUILD, "docs/_build/html", *session.posargs, env=data_env())
+
+
+@nox.session(name="docs_fast")
+def docs_fast(session: nox.Session) -> None:
+    """Build the site into docs/_build/html-fast without running the examples."""
+    install(session, "docs", editable=True)
+    session.run(
+        *SPHINX_BUILD,
+        "docs/_build/html-fast",
+        "-D",
+        "plot_gallery=0",
+        *session.posargs,
+        env=data_env(),
+    )
 
 
 @nox.session

@@ -23,6 +23,7 @@ the tutorial's training and test sets from it.
 # does. Eight features describe it, and the target is the median value of its
 # houses in units of $100,000. :data:`calhouse.FEATURE_DESCRIPTIONS` says what
 # each feature measures.
+import matplotlib.pyplot as plt
 import numpy as np
 
 import calhouse
@@ -107,6 +108,7 @@ print(f"dtype {split.X_train.dtype}; fingerprint of the split: {split.sha256}")
 # correlation ``r`` of each feature with the price, and uses the ninth panel,
 # which the tutorial leaves empty, for the distribution of the price itself.
 fig = calhouse.plot_features_vs_target(X, y)
+plt.show()
 
 # %%
 # Median income (MedInc) goes with the price more closely than anything else,

@@ -22,6 +22,7 @@ The last section compares it with two simple references.
 # tutorial's (``lin1`` to ``lin4``, ``relu1`` to ``relu3``), so a state dict
 # saved by either loads into the other, and later examples can point Captum at
 # ``model.lin4`` exactly as the tutorial does.
+import matplotlib.pyplot as plt
 import torch
 from sklearn.linear_model import LinearRegression
 
@@ -91,6 +92,7 @@ calhouse.claim(
 # The log prints one epoch in twenty; the metadata keeps the loss of all 200.
 losses = meta["epoch_losses"]
 fig = calhouse.plot_loss_curve(losses, log_every=meta["training"]["log_every"])
+plt.show()
 
 # %%
 # The loss falls by well over an order of magnitude in the first epochs, as the

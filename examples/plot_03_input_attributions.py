@@ -25,6 +25,7 @@ the zero baseline matters.
 # <sphx_glr_auto_examples_plot_02_model_training.py>` and the tutorial's split.
 # The 180 test districts are the ones we explain; the 420 training districts
 # serve as GradientShap's baselines.
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from captum.attr import (
@@ -113,6 +114,7 @@ for method, attr in attributions.items():
 bars = {method: calhouse.normalized_sum(attr) for method, attr in attributions.items()}
 bars["weights"] = calhouse.first_layer_weights(model, neuron=0)
 fig = calhouse.plot_attribution_bars(bars)
+plt.show()
 
 # %%
 # The bars, and each feature's rank by absolute value within its method

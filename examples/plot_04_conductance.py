@@ -20,6 +20,7 @@ of its statements that the numbers do not support.
 # much of the change in the output passes through each neuron. The tutorial
 # attributes to the *inputs* of ``lin4``, that is the ten outputs of ``relu3``,
 # the last hidden layer, with 100 integration steps.
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from captum.attr import LayerConductance
@@ -75,6 +76,7 @@ fig = calhouse.plot_grouped_bars(
     title="The last hidden layer: conductance and weights, each L1-normalised",
     ylabel="share",
 )
+plt.show()
 
 # %%
 # The two rows of bars look nothing alike, and for the last layer there is an

@@ -1,0 +1,189 @@
+"""Sphinx configuration of the calhouse site.
+
+Build it with ``nox -s docs`` (every example executed) or ``nox -s docs_fast``
+(examples not executed). The build is meant to run offline and to be
+reproducible: data from ``CALHOUSE_DATA``, links to other projects' docs from
+the small inventories in ``_inventories/``, and no timings or dates in pages.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+import sys
+from pathlib import Path
+
+from sphinx.pycode import ModuleAnalyzer
+
+import calhouse
+
+DOCS = Path(__file__).resolve().parent
+# gallery_hooks.py, named by string in sphinx_gallery_conf below.
+sys.path.insert(0, str(DOCS))
+
+# -- Project ------------------------------------------------------------------
+project = "calhouse"
+author = "The calhouse developers"
+# No year: a page must not change because the calendar did.
+copyright = "The calhouse developers"
+release = calhouse.__version__
+version = ".".join(release.split(".")[:2])
+
+# -- General ------------------------------------------------------------------
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "myst_parser",
+    "sphinx_gallery.gen_gallery",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "_inventories", "_templates", "README.md"]
+nitpicky = True
+default_role = "py:obj"
+pygments_style = "sphinx"
+
+# -- MyST (Markdown pages) ----------------------------------------------------
+myst_enable_extensions = ["colon_fence", "deflist", "substitution"]
+myst_heading_anchors = 3
+# Values the Markdown pages quote, taken from the package rather than typed in.
+myst_substitutions = {
+    "raw_sha256": f"`{calhouse.RAW_SHA256}`",
+    "data_env_var": calhouse.DATA_ENV_VAR,
+    "n_rows": f"{calhouse.RAW_N_ROWS:,}",
+    "version": release,
+}
+
+# -- API reference: autodoc, autosummary, numpydoc ----------------------------
+autosummary_generate = True
+autodoc_default_options = {"members": True, "member-order": "bysource"}
+# Types are documented in the numpydoc sections; annotations in signatures would
+# name private module paths (torch.nn.modules.module.Module) that have no page.
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = True
+# Only the names below become links; other words of a type ("of shape",
+# "default=50") stay plain text.
+numpydoc_xref_ignore = "all"
+numpydoc_xref_aliases = {
+    "torch.Tensor": ":class:`torch.Tensor`",
+    "Tensor": ":class:`torch.Tensor`",
+    "torch.nn.Module": ":class:`torch.nn.Module`",
+    "torch.device": ":class:`torch.device`",
+    "torch.dtype": ":class:`torch.dtype`",
+    "numpy.ndarray": ":class:`numpy.ndarray`",
+    "pathlib.Path": ":class:`pathlib.Path`",
+    "path-like": ":term:`path-like <python:path-like object>`",
+    "mapping": ":term:`python:mapping`",
+    "type": ":class:`python:type`",
+    "object": ":class:`python:object`",
+    "matplotlib.figure.Figure": ":class:`matplotlib.figure.Figure`",
+    "matplotlib.axes.Axes": ":class:`matplotlib.axes.Axes`",
+    "Figure": ":class:`matplotlib.figure.Figure`",
+    "Axes": ":class:`matplotlib.axes.Axes`",
+    **{
+        name: f":class:`calhouse.{name}`"
+        for name in calhouse.__all__
+        if name[0].isupper() and isinstance(getattr(calhouse, name), type)
+    },
+}
+
+# -- Links to other projects' docs, offline ------------------------------------
+# Each inventory is a small file written by _inventories/make_inventories.py,
+# listing the objects these pages link to; the URLs are the projects' real docs.
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3/", "_inventories/python.inv"),
+    "numpy": ("https://numpy.org/doc/stable/", "_inventories/numpy.inv"),
+    "torch": ("https://docs.pytorch.org/docs/stable/", "_inventories/torch.inv"),
+    "sklearn": ("https://scikit-learn.org/stable/", "_inventories/sklearn.inv"),
+    "matplotlib": ("https://matplotlib.org/stable/", "_inventories/matplotlib.inv"),
+    "captum": ("https://captum.ai/api/", "_inventories/captum.inv"),
+}
+
+# -- The gallery -----------------------------------------------------------------
+# An example that raises, a failed claim() included, fails the build. (These two
+# are Sphinx settings too; sphinx-gallery reads them from there, so that
+# ``-D plot_gallery=0`` can turn execution off for a fast build.)
+abort_on_example_error = True
+plot_gallery = "True"
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    # One gallery in reading order: plot_01_..., plot_02_..., as the files sort.
+    "within_subsection_order": "FileNameSortKey",
+    "only_warn_on_example_error": False,
+    "remove_config_comments": True,
+    # Pages "Examples using calhouse.x" on each API page.
+    "doc_module": ("calhouse",),
+    "backreferences_dir": "generated/backreferences",
+    "reset_modules": ("matplotlib", "gallery_hooks.reset_example"),
+    # Reproducible pages: no run times, no memory figures, no timings page.
+    "min_reported_time": 1_000_000_000,  # seconds: never
+    "show_memory": False,
+    "write_computation_times": False,
+    "download_all_examples": True,
+    "image_scrapers": ("matplotlib",),
+}
+
+# -- HTML ---------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"calhouse {release}"
+html_static_path = ["_static"]
+html_css_files = ["calhouse.css"]
+html_show_sourcelink = False
+html_last_updated_fmt = None
+html_theme_options = {
+    "navbar_align": "left",
+    "header_links_before_dropdown": 6,
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    # The download links render on example pages only.
+    "secondary_sidebar_items": ["page-toc", "sg_download_links"],
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
+}
+html_context = {"default_mode": "auto"}
+
+
+# -- Documentation of the package's constants ----------------------------------
+def _constant_docs() -> dict[str, list[str]]:
+    """The ``#:`` comments above the constants of calhouse's submodules, by name.
+
+    The API reference documents ``calhouse.FEATURE_NAMES`` and the like where a
+    user imports them, from the package; autodoc looks for their ``#:`` comments
+    there and finds none, since they sit in the submodules that define them.
+    """
+    docs: dict[str, list[str]] = {}
+    for module in pkgutil.iter_modules(calhouse.__path__):
+        if module.name.startswith("_") or module.name == "cli":
+            continue  # private, and the command line (__main__ runs it)
+        analyzer = ModuleAnalyzer.for_module(f"calhouse.{module.name}")
+        for (scope, name), lines in analyzer.find_attr_docs().items():
+            if not scope:
+                docs[name] = list(lines)
+    docs["MODELS"] = [
+        *docs.get("MODELS", []),
+        "",
+        "Names: " + ", ".join(f"``{name!r}``" for name in calhouse.MODELS) + ".",
+    ]
+    return docs
+
+
+CONSTANT_DOCS = _constant_docs()
+
+
+def _fill_constant_docstring(app, what, name, obj, options, lines) -> None:  # noqa: ARG001, PLR0917
+    # Without its own comment, autodoc would show the docstring of the value's
+    # type ("Built-in immutable sequence...") for a tuple constant.
+    if what == "data" and name.startswith("calhouse."):
+        lines[:] = CONSTANT_DOCS.get(name.removeprefix("calhouse."), [])
+
+
+def setup(app) -> None:
+    """Connect the hooks of this configuration."""
+    app.connect("autodoc-process-docstring", _fill_constant_docstring)

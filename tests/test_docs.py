@@ -1,0 +1,225 @@
+"""The documentation's promises: downloaded examples run anywhere, the build is offline.
+
+These tests do not build the site (``nox -s docs`` does); they check what the
+build and its readers rely on and what a build alone would not catch.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+import calhouse
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+EXAMPLES = ROOT / "examples"
+INVENTORIES = DOCS / "_inventories"
+EXAMPLE_FILES = sorted(EXAMPLES.glob("plot_*.py"))
+
+
+def _example_env(raw_file: Path) -> dict[str, str]:
+    """The environment of a reader who installed calhouse and downloaded a script.
+
+    Only the data file is passed on. calhouse must come from the installed
+    package (the nox session installs it as a wheel); when the tests run against
+    a source tree instead, its directory is put on the path explicitly, never
+    the current directory.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(MPLBACKEND="Agg", **{calhouse.DATA_ENV_VAR: str(raw_file)})
+    package_dir = Path(calhouse.__file__).resolve().parent
+    if package_dir.parent == ROOT:
+        env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("example", "expected"),
+    [
+        ("plot_01_data.py", "20,640 districts, 8 features"),
+        ("plot_02_model_training.py", "model err: 0.6579745"),
+    ],
+)
+def test_a_downloaded_example_runs_on_its_own_from_any_directory(
+    example: str, expected: str, raw_file: Path, tmp_path: Path
+) -> None:
+    # sphinx-gallery offers the example file itself for download, byte for byte.
+    script = tmp_path / example
+    script.write_bytes((EXAMPLES / example).read_bytes())
+    result = subprocess.run(
+        [sys.executable, script.name],
+        cwd=tmp_path,
+        env=_example_env(raw_file),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert expected in result.stdout
+    assert "Traceback" not in result.stderr
+    # It read the shipped model and the data; it wrote nothing where it ran.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [example]
+
+
+# -- the gallery's conventions ---------------------------------------------------
+
+
+def test_examples_exist_in_reading_order() -> None:
+    names = [p.name for p in EXAMPLE_FILES]
+    assert names[:4] == [
+        "plot_01_data.py",
+        "plot_02_model_training.py",
+        "plot_03_input_attributions.py",
+        "plot_04_conductance.py",
+    ]
+    numbers = [int(re.match(r"plot_(\d\d)_[a-z0-9_]+\.py$", n).group(1)) for n in names]
+    assert len(set(numbers)) == len(numbers), f"two examples share a number: {names}"
+    assert (EXAMPLES / "GALLERY_HEADER.rst").is_file()
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
+def test_example_opens_with_a_title_and_checks_its_claims(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    docstring = ast.get_docstring(ast.parse(source), clean=False)
+    assert docstring, f"{path.name} must open with a docstring"
+    title, underline, blank, *intro = docstring.strip("\n").splitlines()
+    assert title.strip(), f"{path.name}: the docstring's first line is the page title"
+    assert set(underline) == {"="}, f"{path.name}: the title is underlined with '='"
+    assert len(underline) >= len(title), f"{path.name}: the title's underline is too short"
+    assert not blank.strip()
+    assert sum(len(line) for line in intro) > 200, f"{path.name}: say what the reader learns"
+    assert source.count("\n# %%\n") >= 3, f"{path.name}: split the example into cells"
+    assert "calhouse.claim(" in source, f"{path.name}: check the claims its text makes"
+
+
+# -- offline links to other projects' docs -------------------------------------
+
+
+def _load_inventory_script():
+    spec = importlib.util.spec_from_file_location(
+        "make_inventories", INVENTORIES / "make_inventories.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_inventories_are_what_the_script_writes(tmp_path: Path) -> None:
+    written = _load_inventory_script().main(tmp_path)
+    assert written
+    for path in written:
+        committed = INVENTORIES / path.name
+        assert committed.is_file(), f"run docs/_inventories/make_inventories.py ({path.name})"
+        assert committed.read_bytes() == path.read_bytes(), (
+            f"{committed.name} is stale: run python docs/_inventories/make_inventories.py"
+        )
+
+
+# A line of a Sphinx v2 inventory: name, domain:role, priority, uri, display name.
+_INVENTORY_LINE = re.compile(r"(.+?)\s+(\S+:\S+)\s+(-?\d+)\s+(\S+)\s+(.*)")
+
+
+@pytest.mark.parametrize("key", sorted(_load_inventory_script().INVENTORIES))
+def test_inventory_entries_point_at_their_anchor(key: str) -> None:
+    header, _, body = (
+        (INVENTORIES / f"{key}.inv")
+        .read_bytes()
+        .partition(b"# The remainder of this file is compressed using zlib.\n")
+    )
+    assert header.startswith(b"# Sphinx inventory version 2\n# Project: ")
+    lines = zlib.decompress(body).decode().splitlines()
+    assert lines
+    for line in lines:
+        match = _INVENTORY_LINE.fullmatch(line)
+        assert match, line
+        name, role, _, uri, _ = match.groups()
+        page, _, anchor = uri.partition("#")
+        assert page.endswith(".html"), line
+        assert not page.startswith(("http", "/")), f"{line}: pages are relative to the root"
+        if role.startswith("py:") and role != "py:module":
+            assert anchor == name, f"{line}: a Python object's anchor is its full name"
+
+
+def test_the_docs_build_reads_only_local_inventories() -> None:
+    mapping = _conf_assignments()["intersphinx_mapping"]
+    assert mapping
+    for key, (url, inventory) in mapping.items():
+        assert url.startswith("https://"), key
+        assert url.endswith("/"), key
+        assert (DOCS / inventory).is_file(), f"{key}: {inventory} is missing"
+
+
+def _conf_assignments() -> dict[str, object]:
+    """The literal top-level settings of docs/conf.py, read without importing Sphinx."""
+    tree = ast.parse((DOCS / "conf.py").read_text(encoding="utf-8"))
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    return found
+
+
+def test_pages_carry_no_timings_and_a_failing_example_fails_the_build() -> None:
+    conf = _conf_assignments()
+    gallery = conf["sphinx_gallery_conf"]
+    assert conf["abort_on_example_error"] is True
+    assert conf["nitpicky"] is True
+    assert gallery["write_computation_times"] is False
+    assert gallery["show_memory"] is False
+    assert gallery["min_reported_time"] >= 10**6
+    assert gallery["within_subsection_order"] == "FileNameSortKey"
+    assert gallery["doc_module"] == ("calhouse",)
+
+
+# -- the API reference ------------------------------------------------------------
+
+
+def test_api_reference_lists_every_public_name() -> None:
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^   ([A-Za-z_][A-Za-z0-9_]*)$", text, flags=re.MULTILINE)
+    public = set(calhouse.__all__) - {"__version__"}
+    assert sorted(set(listed) - public) == [], "api.md lists names calhouse does not export"
+    assert sorted(public - set(listed)) == [], "add these to docs/api.md"
+    assert len(listed) == len(set(listed)), "a name is listed twice in api.md"
+
+
+@pytest.mark.parametrize(
+    "module", ["data", "model", "train", "attribution", "plotting", "claims", "scale"]
+)
+def test_submodules_public_names_are_exported_by_the_package(module: str) -> None:
+    names = importlib.import_module(f"calhouse.{module}").__all__
+    assert sorted(set(names) - set(calhouse.__all__)) == []
+
+
+# -- the pinned versions ---------------------------------------------------------
+
+
+def test_docs_tools_are_pinned_in_constraints() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "dependency-groups"
+    ]
+    pinned = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line
+    }
+    docs = [re.split(r"[<>=!~ ]", req)[0].lower() for req in groups["docs"]]
+    assert {"sphinx", "sphinx-gallery", "pydata-sphinx-theme", "myst-parser", "numpydoc"} <= set(
+        docs
+    )
+    assert sorted(set(docs) - pinned) == []
+    assert {"include-group": "docs"} in groups["dev"]
