@@ -265,7 +265,7 @@ display = PartialDependenceDisplay.from_estimator(
     subsample=40,
     random_state=0,
 )
-display.figure_.set_size_inches(calhouse.plotting.FIGURE_WIDTH, 3.8)
+display.figure_.set_size_inches(calhouse.FIGURE_WIDTH, 3.8)
 display.figure_.set_layout_engine("constrained")
 
 for ax in display.axes_[0]:
