@@ -576,40 +576,44 @@ def plot_waterfall(
     matplotlib.figure.Figure
         ``ax.patches[k]`` is the k-th step's bar (from the running total before
         the step to the one after it), green when the feature raises the
-        prediction and red when it lowers it; dashed lines mark the start and
-        ``f(x)``.
+        prediction and red when it lowers it; dashed lines, named in the
+        legend, mark the start and ``f(x)``.
     """
     n = len(steps.values)
     fig, ax = _new_axes(ax, (FIGURE_WIDTH, 0.45 * n + 1.6))
     before = np.concatenate([[steps.start], steps.cumulative[:-1]])
     colors = np.where(steps.values >= 0, "#2a9d55", "#d1495b")
     ax.barh(np.arange(n), steps.values, left=before, color=colors, height=0.6)
-    span = max(abs(float(steps.cumulative.max()) - steps.start), 1e-12)
+    low = min(steps.start, steps.output, float(steps.cumulative.min()))
+    high = max(steps.start, steps.output, float(steps.cumulative.max()))
+    span = max(high - low, 1e-12)
     for k, (left, value) in enumerate(zip(before, steps.values, strict=True)):
-        end = left + value
+        label = f"{value:+.3f}"
         ax.text(
-            max(left, end) + 0.01 * span,
+            max(left, left + value) + 0.01 * span,
             k,
-            f"{value:+.3f}",
+            "0.000" if label in ("+0.000", "-0.000") else label,
             va="center",
             fontsize="small",
         )
-    ax.axvline(steps.start, color="grey", linestyle="--", linewidth=1)
-    ax.axvline(steps.output, color="black", linestyle="--", linewidth=1)
+    ax.axvline(
+        steps.start,
+        color="grey",
+        linestyle="--",
+        linewidth=1,
+        label=f"f(baseline) = {steps.start:.3f}",
+    )
+    ax.axvline(
+        steps.output, color="black", linestyle="--", linewidth=1, label=f"f(x) = {steps.output:.3f}"
+    )
     ax.set_yticks(np.arange(n), list(steps.features))
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlabel("model output ($100,000)")
-    low = min(steps.start, steps.output, float(steps.cumulative.min()))
-    high = max(steps.start, steps.output, float(steps.cumulative.max()))
-    margin = 0.12 * max(high - low, 1e-12)
-    ax.set_xlim(low - margin, high + margin)
-    ax.text(steps.start, -0.75, f"f(baseline) = {steps.start:.3f}", ha="center", fontsize="small")
-    ax.text(
-        steps.output, n - 0.2, f"f(x) = {steps.output:.3f}", ha="center", va="top", fontsize="small"
-    )
+    ax.set_xlim(low - 0.08 * span, high + 0.12 * span)
+    ax.legend(loc="best", fontsize="small")
     ax.grid(True, axis="x", alpha=0.3)
     if title:
-        ax.set_title(title, pad=14)
+        ax.set_title(title)
     return fig
 
 
