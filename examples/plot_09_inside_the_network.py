@@ -1,0 +1,253 @@
+"""
+Inside the network: dead neurons, layer attributions and one neuron's inputs
+============================================================================
+
+The tutorial's last chart gives the conductance of the ten neurons that feed
+the output layer ``lin4``, and several of them get exactly zero. It does not say
+why. This example looks inside the network to find out. You will learn to
+record what a layer outputs with :class:`~captum.attr.LayerActivation`, to
+attribute the prediction to a hidden layer's units with
+:class:`~captum.attr.LayerIntegratedGradients` and
+:class:`~captum.attr.LayerConductance`, and to trace one hidden neuron back to
+the input features that drive it with :class:`~captum.attr.NeuronConductance`.
+(The tutorial imports ``LayerActivation`` and ``LayerIntegratedGradients`` but
+never uses them.)
+"""
+
+# %%
+# Which neurons of ``relu3`` ever fire?
+# -------------------------------------
+# ``relu3`` is the ReLU after ``lin3``: its ten outputs are the inputs of
+# ``lin4``, the neurons whose conductance the tutorial plots. A ReLU unit either
+# passes a positive value or outputs exactly zero; a unit that outputs zero for
+# every district never contributes anything. :class:`~captum.attr.LayerActivation`
+# records the layer's output for every test district. Next to it we compute the
+# tutorial's conductance of the same ten neurons (``LayerConductance`` on the
+# inputs of ``lin4``, 100 steps from the all-zero baseline). The inputs require
+# gradients from the start, so Captum need not switch them on and warn.
+import torch
+from captum.attr import (
+    IntegratedGradients,
+    LayerActivation,
+    LayerConductance,
+    LayerIntegratedGradients,
+    NeuronConductance,
+)
+
+import calhouse
+
+split = calhouse.load_split()
+model = calhouse.load_or_train_model("tutorial")
+X = split.X_test.clone().requires_grad_()
+names = calhouse.FEATURE_NAMES
+
+activations = LayerActivation(model, model.relu3).attribute(X).detach()
+conductance = (
+    LayerConductance(model, model.lin4)
+    .attribute(X, n_steps=100, attribute_to_layer_input=True)
+    .detach()
+)
+fires = (activations > 0).float().mean(0)
+total = conductance.sum(0)
+fig = calhouse.plot_neuron_activity(fires, total, layer="relu3")
+
+never = [k for k in range(10) if fires[k] == 0]
+zero = [k for k in range(10) if bool((conductance[:, k] == 0).all())]
+print(f"{'neuron':>6} {'fires on':>9} {'conductance':>12}")
+for k in range(10):
+    print(f"{k:>6} {fires[k].item():>9.0%} {total[k].item():>12.4f}")
+print(f"never fire on a test district: {never}; exactly zero conductance: {zero}")
+
+# %%
+# Six of the ten neurons never fire on any of the 180 test districts (grey
+# bars), and one more fires on a single district. Only three do the work:
+# neuron 0 fires on every district and carries most of the conductance,
+# neurons 2 and 3 fire on about two thirds of them. Four of the six silent
+# neurons have exactly zero conductance. That explains the tutorial's zero bars:
+# they belong to neurons that are dead on this data.
+calhouse.claim(
+    len(never) == 6 and sum(bool(0 < f < 0.01) for f in fires) == 1,
+    "six of the ten neurons never fire on a test district, and one fires on a single district",
+    fires=fires.tolist(),
+)
+calhouse.claim(
+    fires[0] == 1
+    and total[0] > 0.7 * total.abs().sum()
+    and all(0.5 < fires[k] < 0.8 for k in (2, 3)),
+    "neuron 0 fires everywhere and carries most of the conductance; neurons 2 and 3 fire on "
+    "about two thirds",
+    fires=fires.tolist(),
+    total=total.tolist(),
+)
+calhouse.claim(
+    len(zero) == 4 and set(zero) <= set(never),
+    "four of the silent neurons have exactly zero conductance",
+    zero=zero,
+    never=never,
+)
+
+# %%
+# Why not all six?
+# ----------------
+# Conductance is not measured at the district alone: like Integrated
+# Gradients, it integrates along the straight path from the baseline (all
+# zeros) to the district. A neuron that stays silent at every district can
+# still fire somewhere on those paths, for instance near the all-zero input,
+# and then it conducts. We record ``relu3`` at 101 points along every path,
+# the baseline included.
+alphas = torch.linspace(0, 1, 101)
+path = (alphas[:, None, None] * split.X_test[None]).reshape(-1, len(names))
+on_path = (LayerActivation(model, model.relu3).attribute(path) > 0).any(0)
+dead_on_paths = [k for k in range(10) if not on_path[k]]
+at_zero = LayerActivation(model, model.relu3).attribute(torch.zeros(1, len(names)))[0]
+print(f"never fire anywhere on the paths: {dead_on_paths}")
+print(f"fire at the all-zero baseline: {[k for k in range(10) if at_zero[k] > 0]}")
+calhouse.claim(
+    dead_on_paths == zero,
+    "the neurons with exactly zero conductance are those that never fire on the paths",
+    dead_on_paths=dead_on_paths,
+    zero=zero,
+)
+calhouse.claim(
+    all(on_path[k] for k in set(never) - set(zero)) and at_zero[9] > 0,
+    "the two other silent neurons fire somewhere on the paths, neuron 9 at the baseline itself",
+    at_zero=at_zero.tolist(),
+)
+
+# %%
+# The neurons with exactly zero conductance are exactly those that never fire
+# anywhere between the baseline and a district. The two others are silent at
+# every district but fire on the way there; neuron 9 even fires at the all-zero
+# input itself. Their conductance is small but not zero, and it describes the
+# journey from an input that no district resembles (see
+# :ref:`sphx_glr_auto_examples_plot_05_baselines.py`). The first two hidden
+# layers have many silent units too:
+silent_counts = {}
+for layer in ("relu1", "relu2"):
+    out = LayerActivation(model, getattr(model, layer)).attribute(X).detach()
+    silent_counts[layer] = int(((out > 0).sum(0) == 0).sum())
+    print(f"{layer}: {silent_counts[layer]} of {out.shape[1]} units never fire on a test district")
+calhouse.claim(
+    0.25 < silent_counts["relu1"] / 100 < 1 / 3 and silent_counts["relu2"] / 50 > 1 / 3,
+    "almost a third of relu1's units and more than a third of relu2's never fire",
+    silent_counts=silent_counts,
+)
+
+# %%
+# Almost a third of the first layer's units and more than a third of the
+# second's never fire on this data.
+# :ref:`sphx_glr_auto_examples_plot_10_standardized.py` counts them again in
+# the model trained on standardised inputs.
+#
+# Attributing to a layer: ``LayerIntegratedGradients`` on ``lin1``
+# ---------------------------------------------------------------
+# :class:`~captum.attr.LayerIntegratedGradients` runs Integrated Gradients with
+# a hidden layer's outputs as the "features": here the 100 outputs of the first
+# linear layer. Its attributions for a district still add up to
+# ``f(x) - f(0)``, now spread over 100 hidden units instead of 8 inputs. Asked
+# for the layer's *input* instead (``attribute_to_layer_input=True``), it is
+# plain Integrated Gradients on the 8 features, since ``lin1`` receives them
+# directly.
+lig = LayerIntegratedGradients(model, model.lin1)
+hidden = lig.attribute(X, n_steps=50).detach()
+inputs = lig.attribute(X, n_steps=50, attribute_to_layer_input=True).detach()
+plain = IntegratedGradients(model).attribute(X, n_steps=50).detach()
+print(f"hidden attributions: {tuple(hidden.shape)}")
+print(
+    f"largest difference of the row sums, layer vs inputs: {(hidden.sum(1) - plain.sum(1)).abs().max():.1e}"
+)
+print(f"on lin1's input, vs IntegratedGradients: {(inputs - plain).abs().max():.1e}")
+calhouse.claim(
+    (hidden.sum(1) - plain.sum(1)).abs().max() < 1e-4 and (inputs - plain).abs().max() < 1e-5,
+    "the layer attributions add up to the same totals, and on lin1's input they are plain IG",
+)
+
+magnitude = hidden.abs().sum(0)
+fig = calhouse.plot_sorted_shares(
+    magnitude,
+    title="lin1's 100 units: share of the total absolute attribution",
+    xlabel="units of lin1, largest share first",
+)
+running = torch.cumsum(magnitude.sort(descending=True).values, 0) / magnitude.sum()
+half = int((running < 0.5).sum()) + 1
+ninety = int((running < 0.9).sum()) + 1
+silent_units = (hidden == 0).all(0)
+silent = int(silent_units.sum())
+dead_at_districts = (LayerActivation(model, model.relu1).attribute(X) <= 0).all(0)
+print(f"{half} units carry half of the total, {ninety} carry 90%, {silent} get exactly zero")
+
+# %%
+# The attribution concentrates on a minority of the 100 units: about a tenth of
+# them carry half of the total, about a third carry 90%, and more than a dozen
+# get nothing at all. Those are all among the units of ``relu1`` that never
+# fire on a test district, the same story as in ``relu3``.
+calhouse.claim(
+    8 <= half <= 15 and 25 <= ninety <= 45 and silent > 12,
+    "about a tenth of the units carry half, about a third carry 90%, over a dozen get nothing",
+    half=half,
+    ninety=ninety,
+    silent=silent,
+)
+calhouse.claim(
+    bool(dead_at_districts[silent_units].all()),
+    "every unit that gets nothing is one of relu1's units that never fire on a test district",
+    silent=silent,
+    dead=int(dead_at_districts.sum()),
+)
+
+# %%
+# One neuron's inputs: ``NeuronConductance``
+# ------------------------------------------
+# Neuron 0 of ``relu3`` carries most of the conductance. Which input features
+# feed it? :class:`~captum.attr.NeuronConductance` splits the conductance of
+# one neuron over the 8 inputs, district by district. We compare the share of
+# each feature in it with its share in the whole model's Integrated Gradients
+# (both by mean absolute value, both from the zero baseline).
+top = int(total.abs().argmax())
+neuron = (
+    NeuronConductance(model, model.lin4)
+    .attribute(X, neuron_selector=top, n_steps=100, attribute_to_neuron_input=True)
+    .detach()
+)
+shares = {
+    f"neuron {top} of relu3 (NeuronConductance)": neuron.abs().mean(0) / neuron.abs().mean(0).sum(),
+    "whole model (Integrated Gradients)": plain.abs().mean(0) / plain.abs().mean(0).sum(),
+}
+fig = calhouse.plot_grouped_bars(
+    shares,
+    names,
+    colors=["#34b8e0", "#eb5e7c"],
+    title=f"What feeds neuron {top}",
+    ylabel="share of mean |attribution|",
+)
+gap = abs(neuron.sum().item() / total[top].item() - 1)
+print(f"neuron {top}: its input conductances add up to its layer conductance within {gap:.1%}")
+for name, a, b in zip(names, *shares.values(), strict=True):
+    print(f"{name:<11} neuron {a:>6.1%}   model {b:>6.1%}")
+
+# %%
+# The neuron's input conductances add up to its conductance in the tutorial's
+# chart, within about a percent (the two are integrated separately). Neuron 0 is
+# fed above all by Population and Longitude, the two features with the largest
+# raw values, and MedInc, the model's most important feature overall, comes
+# only third for it, with a smaller share than in the whole model. From the
+# all-zero baseline, this neuron mostly carries the journey from the ocean to
+# the Bay Area, as :ref:`sphx_glr_auto_examples_plot_05_baselines.py` found for
+# the whole model.
+neuron_ranking = calhouse.rank_features(shares[f"neuron {top} of relu3 (NeuronConductance)"])
+model_share = shares["whole model (Integrated Gradients)"]
+neuron_share = shares[f"neuron {top} of relu3 (NeuronConductance)"]
+calhouse.claim(
+    top == 0 and gap < 0.02,
+    "neuron 0's input conductances add up to its layer conductance within 2%",
+    gap=gap,
+)
+calhouse.claim(
+    set(neuron_ranking[:2]) == {"Population", "Longitude"}
+    and neuron_ranking[2] == "MedInc"
+    and neuron_share[0] < model_share[0],
+    "neuron 0 is fed above all by Population and Longitude, MedInc third",
+    neuron_ranking=neuron_ranking,
+)
+
+# sphinx_gallery_thumbnail_number = 1
