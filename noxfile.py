@@ -7,6 +7,7 @@ versions of ``constraints.txt`` into a pip-based virtualenv.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import nox
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "venv"
+# Keep each session's environment between runs; pip still brings it up to date
+# with constraints.txt on every run, so a change of pins is never missed.
+nox.options.reuse_venv = "yes"
 nox.options.sessions = ["lint", "tests", "docs"]
 
 ROOT = Path(__file__).resolve().parent
@@ -53,6 +57,25 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs, env=data_env())
 
 
+def install_editable_once(session: nox.Session, *groups: str) -> None:
+    """Install calhouse in editable mode with the groups, unless the venv already has them.
+
+    An editable install follows the code as it changes, so it needs redoing only
+    when the dependencies or the pins change: the venv is stamped with a hash of
+    pyproject.toml, constraints.txt and the groups, and pip (several seconds per
+    run) is skipped while the stamp matches.
+    """
+    digest = hashlib.sha256(f"{ROOT}|{' '.join(groups)}".encode())
+    for name in ("pyproject.toml", "constraints.txt"):
+        digest.update((ROOT / name).read_bytes())
+    stamp = Path(session.virtualenv.location) / "calhouse-install.sha256"
+    if stamp.is_file() and stamp.read_text() == digest.hexdigest():
+        session.log("calhouse (editable) and its tools are installed and current")
+        return
+    install(session, *groups, editable=True)
+    stamp.write_text(digest.hexdigest())
+
+
 # Nitpicky, every warning an error, all problems reported in one run.
 SPHINX_BUILD = ("sphinx-build", "-n", "-W", "--keep-going", "-T", "-b", "html", "docs")
 
@@ -60,14 +83,14 @@ SPHINX_BUILD = ("sphinx-build", "-n", "-W", "--keep-going", "-T", "-b", "html", 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the site into docs/_build/html, running every example."""
-    install(session, "docs", editable=True)
+    install_editable_once(session, "docs")
     session.run(*SPHINX_BUILD, "docs/_build/html", *session.posargs, env=data_env())
 
 
 @nox.session(name="docs_fast")
 def docs_fast(session: nox.Session) -> None:
     """Build the site into docs/_build/html-fast without running the examples."""
-    install(session, "docs", editable=True)
+    install_editable_once(session, "docs")
     session.run(
         *SPHINX_BUILD,
         "docs/_build/html-fast",
