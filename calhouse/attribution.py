@@ -468,8 +468,8 @@ def uniform_perturbation(scale: torch.Tensor | np.ndarray) -> Callable[..., torc
         leaf tensor that requires gradients: ``sensitivity_max`` runs under
         :func:`torch.no_grad`, so without it gradient methods such as DeepLift
         would switch gradients on themselves and warn. It draws from torch's
-        global generator. With ``scale=torch.ones(8)`` it draws exactly as
-        Captum's default perturbation does.
+        global generator. With ``scale=torch.ones(8)`` it draws from the same
+        distribution as Captum's default perturbation.
 
     Examples
     --------

@@ -197,11 +197,12 @@ calhouse.claim(
 # size. It recomputes Integrated Gradients (50 model passes) for every
 # perturbed copy, so we score the first 60 test districts with 10 copies each.
 # :func:`calhouse.uniform_perturbation` draws uniform noise in ±radius times a
-# per-feature scale: with a scale of one for every feature and a radius of 0.02
-# it draws exactly as Captum's default does, and with the features' spreads and
-# a radius of 0.1 it moves each feature by up to 10% of its spread. (It also
-# hands back copies that require gradients: ``sensitivity_max`` runs under
-# :func:`torch.no_grad`, and DeepLift would otherwise warn.)
+# per-feature scale. With a scale of one for every feature and a radius of
+# 0.02 it draws from the same distribution as Captum's default; with the
+# features' spreads and a radius of 0.1 it moves each feature by up to 10% of
+# its spread. (It also hands back copies that require gradients:
+# ``sensitivity_max`` runs under :func:`torch.no_grad`, and DeepLift would
+# otherwise warn.)
 rows = X[:60]
 explainers = {
     "Integrated Gradients": ig.attribute,
