@@ -108,5 +108,16 @@ def train(session: nox.Session) -> None:
     session.run("python", "-m", "calhouse", "train", *session.posargs, env=data_env())
 
 
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Plain Captum against calhouse.attribute_dataset on all 20,640 rows (not in the default run).
+
+    Takes minutes, and plain NoiseTunnel peaks at about 13 GB; ``nox -s bench -- --help``
+    lists the options (fewer rows or methods).
+    """
+    install(session)
+    session.run("python", "benchmarks/dataset_scale.py", *session.posargs, env=data_env())
+
+
 if __name__ == "__main__":
     nox.main()
