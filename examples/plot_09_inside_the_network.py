@@ -140,7 +140,7 @@ calhouse.claim(
 # the model trained on standardised inputs.
 #
 # Attributing to a layer: ``LayerIntegratedGradients`` on ``lin1``
-# ---------------------------------------------------------------
+# -----------------------------------------------------------------
 # :class:`~captum.attr.LayerIntegratedGradients` runs Integrated Gradients with
 # a hidden layer's outputs as the "features": here the 100 outputs of the first
 # linear layer. Its attributions for a district still add up to
