@@ -52,9 +52,11 @@ myst_heading_anchors = 3
 # Values the Markdown pages quote, taken from the package rather than typed in.
 myst_substitutions = {
     "raw_sha256": f"`{calhouse.RAW_SHA256}`",
-    "data_env_var": calhouse.DATA_ENV_VAR,
     "n_rows": f"{calhouse.RAW_N_ROWS:,}",
     "version": release,
+    # The shipped model's test RMSE, as recorded when it was trained (the
+    # training example recomputes it and checks it against the tutorial's).
+    "tutorial_rmse": f"{calhouse.read_metadata(calhouse.MODELS['tutorial'].path)['test_rmse']:.3f}",
 }
 
 # -- API reference: autodoc, autosummary, numpydoc ----------------------------
@@ -148,6 +150,9 @@ html_theme_options = {
     "footer_end": ["sphinx-version", "theme-version"],
 }
 html_context = {"default_mode": "auto"}
+# Pages without sub-pages have nothing to list in the left sidebar: give their
+# text the width.
+html_sidebars = {"index": [], "install": [], "data": []}
 
 
 # -- Documentation of the package's constants ----------------------------------

@@ -49,7 +49,7 @@ model = calhouse.load_or_train_model("tutorial")
 # inputs, so the input tensor must record gradients. Captum switches this on by
 # itself when it is off, and warns on every call that it did; switching it on
 # once, here, says the same thing once.
-X_test.requires_grad_()
+X_test = X_test.requires_grad_()
 
 # %%
 # Five attributions of every test district

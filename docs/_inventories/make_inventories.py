@@ -194,6 +194,8 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
                 "sklearn.metrics.mean_squared_error": "py:function",
                 "sklearn.linear_model.LinearRegression": "py:class",
                 "sklearn.inspection.permutation_importance": "py:function",
+                "sklearn.inspection.partial_dependence": "py:function",
+                "sklearn.inspection.PartialDependenceDisplay": "py:class",
                 "sklearn.base.RegressorMixin": "py:class",
                 "sklearn.base.BaseEstimator": "py:class",
             }.items()
