@@ -46,6 +46,18 @@ nitpicky = True
 default_role = "py:obj"
 pygments_style = "sphinx"
 
+
+def _tested_versions(*names: str) -> str:
+    """The versions constraints.txt pins for ``names``, as prose."""
+    pins = dict(
+        line.split("==")
+        for line in (DOCS.parent / "constraints.txt").read_text().splitlines()
+        if "==" in line
+    )
+    labels = {"torch": "PyTorch", "captum": "Captum", "numpy": "NumPy"}
+    return ", ".join(f"{labels.get(name, name)} {pins[name]}" for name in names)
+
+
 # -- MyST (Markdown pages) ----------------------------------------------------
 myst_enable_extensions = ["colon_fence", "deflist", "substitution"]
 myst_heading_anchors = 3
@@ -54,6 +66,7 @@ myst_substitutions = {
     "raw_sha256": f"`{calhouse.RAW_SHA256}`",
     "n_rows": f"{calhouse.RAW_N_ROWS:,}",
     "version": release,
+    "tested_versions": _tested_versions("torch", "captum", "scikit-learn", "numpy", "matplotlib"),
     # The shipped model's test RMSE, as recorded when it was trained (the
     # training example recomputes it and checks it against the tutorial's).
     "tutorial_rmse": f"{calhouse.read_metadata(calhouse.MODELS['tutorial'].path)['test_rmse']:.3f}",
@@ -81,6 +94,7 @@ numpydoc_xref_aliases = {
     "pathlib.Path": ":class:`pathlib.Path`",
     "path-like": ":term:`path-like <python:path-like object>`",
     "mapping": ":term:`python:mapping`",
+    "array-like": ":term:`array-like <numpy:array_like>`",
     "type": ":class:`python:type`",
     "object": ":class:`python:object`",
     "matplotlib.figure.Figure": ":class:`matplotlib.figure.Figure`",

@@ -223,3 +223,19 @@ def test_docs_tools_are_pinned_in_constraints() -> None:
     )
     assert sorted(set(docs) - pinned) == []
     assert {"include-group": "docs"} in groups["dev"]
+
+
+def test_install_instructions_name_the_pinned_torch() -> None:
+    pins = dict(
+        line.split("==")
+        for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line
+    )
+    pages = [*DOCS.glob("*.md"), ROOT / "README.md"]
+    named = {
+        (page.name, version)
+        for page in pages
+        for version in re.findall(r"torch==([\w.+]+)", page.read_text(encoding="utf-8"))
+    }
+    assert named, "the installation instructions name the torch version to install"
+    assert {version for _, version in named} == {pins["torch"]}, named
