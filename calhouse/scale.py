@@ -35,8 +35,11 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import threading
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -198,12 +201,41 @@ def _model_on(model: nn.Module, device: torch.device) -> nn.Module:
     return copy.deepcopy(model).to(device)
 
 
-def _chunks(
-    n_rows: int, batch_size: int, desc: str, progress: bool | None
-) -> Iterator[tuple[int, int]]:
-    """``(start, stop)`` of each chunk, with a progress bar over the rows."""
+@contextmanager
+def _intra_op_threads(n: int) -> Iterator[None]:
+    """Set torch's intra-op thread count inside the block, then restore it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _fill(
+    out: torch.Tensor,
+    compute: Callable[[int, int], torch.Tensor],
+    *,
+    n_rows: int,
+    batch_size: int,
+    device: torch.device,
+    desc: str,
+    progress: bool | None,
+    concurrent: bool = True,
+) -> None:
+    """``out[start:stop] = compute(start, stop)`` for each chunk, with a progress bar.
+
+    On the CPU every operation runs on one thread, and ``concurrent`` chunks run on
+    as many threads as torch would otherwise use within one operation. A chunk's
+    operations are small (it fits in cache): split across threads, each of them
+    waits for the slowest thread, and on a busy machine (another process holding a
+    core) those waits cost more than the arithmetic. Separate chunks need no waits.
+    Other devices get the chunks one after the other.
+    """
     from tqdm import tqdm
 
+    ranges = [(a, min(a + batch_size, n_rows)) for a in range(0, n_rows, batch_size)]
+    workers = min(torch.get_num_threads(), len(ranges)) if concurrent else 1
     with tqdm(
         total=n_rows,
         desc=desc,
@@ -211,10 +243,17 @@ def _chunks(
         unit_scale=True,
         disable=None if progress is None else not progress,
     ) as bar:
-        for start in range(0, n_rows, batch_size):
-            stop = min(start + batch_size, n_rows)
-            yield start, stop
-            bar.update(stop - start)
+        if device.type != "cpu":
+            for start, stop in ranges:
+                out[start:stop] = compute(start, stop)
+                bar.update(stop - start)
+            return
+        with _intra_op_threads(1), ThreadPoolExecutor(workers) as pool:
+            for (start, stop), result in zip(
+                ranges, pool.map(lambda r: compute(*r), ranges), strict=True
+            ):
+                out[start:stop] = result
+                bar.update(stop - start)
 
 
 def _rows(tensor: torch.Tensor | None, start: int, stop: int, device: torch.device):
@@ -384,27 +423,46 @@ def attribute_dataset(
     batch_size = _check_batch_size(batch_size, max(1, CHUNK_EVALUATIONS // per_row))
     net = _model_on(model, dev)
     X = X.detach()
-    out = torch.empty(n_rows, X.shape[1], dtype=torch.float32)
-    chunks = _chunks(n_rows, batch_size, method, progress)
-    common = {"chunks": chunks, "dev": dev, "out": out}
-
     if method == "integrated_gradients":
-        steps, alphas = _quadrature(options["n_steps"], dev)
-        for start, stop in chunks:
-            x, base = X[start:stop].to(dev), _rows(baselines, start, stop, dev)
-            out[start:stop] = _integrated_gradients(net, x, base, steps, alphas)
+        compute = _integrated_gradients_chunks(net, X, baselines, options, dev)
     elif method == "noise_tunnel":
-        _noise_tunnel(net, X, baselines, options=options, seed=seed, **common)
+        compute = _noise_tunnel_chunks(net, X, baselines, options, seed=seed, dev=dev)
     elif method == "gradient_shap":
-        _gradient_shap(net, X, baselines, options=options, seed=seed, **common)
+        compute = _gradient_shap_chunks(net, X, baselines, options, seed=seed, dev=dev)
     elif method == "deeplift":
-        _deeplift(net, X, baselines, **common)
+        compute = _deeplift_chunks(net, X, baselines, dev)
     else:
-        _feature_ablation(net, X, baselines, **common)
+        compute = _feature_ablation_chunks(net, X, baselines, dev)
+    out = torch.empty(n_rows, X.shape[1], dtype=torch.float32)
+    _fill(
+        out,
+        compute,
+        n_rows=n_rows,
+        batch_size=batch_size,
+        device=dev,
+        desc=method,
+        progress=progress,
+        # Captum's DeepLift and FeatureAblation keep state on the model and in
+        # themselves while they run, so their chunks run one after the other.
+        concurrent=method not in ("deeplift", "feature_ablation"),
+    )
     return out
 
 
-def _noise_tunnel(net, X, baselines, *, options, seed, chunks, dev, out) -> None:
+Compute = Callable[[int, int], torch.Tensor]
+
+
+def _integrated_gradients_chunks(net, X, baselines, options, dev) -> Compute:
+    steps, alphas = _quadrature(options["n_steps"], dev)
+
+    def compute(start: int, stop: int) -> torch.Tensor:
+        x, base = X[start:stop].to(dev), _rows(baselines, start, stop, dev)
+        return _integrated_gradients(net, x, base, steps, alphas)
+
+    return compute
+
+
+def _noise_tunnel_chunks(net, X, baselines, options, *, seed, dev) -> Compute:
     """SmoothGrad over IG, as :class:`captum.attr.NoiseTunnel` computes it."""
     n_samples, stdev = options["nt_samples"], options["stdevs"]
     n_rows, n_features = X.shape
@@ -413,20 +471,21 @@ def _noise_tunnel(net, X, baselines, *, options, seed, chunks, dev, out) -> None
         # at i * n_samples, ..., (i + 1) * n_samples - 1.
         noise = torch.normal(0, torch.tensor(stdev).repeat((n_rows * n_samples, n_features)))
     steps, alphas = _quadrature(options["n_steps"], dev)
-    for start, stop in chunks:
-        x = X[start:stop].to(dev)
-        noisy = x.repeat_interleave(n_samples, dim=0) + noise[
-            start * n_samples : stop * n_samples
-        ].to(dev)
+
+    def compute(start: int, stop: int) -> torch.Tensor:
+        x = X[start:stop].to(dev).repeat_interleave(n_samples, dim=0)
+        noisy = x + noise[start * n_samples : stop * n_samples].to(dev)
         base = _rows(baselines, start, stop, dev)
         if base is not None and base.shape[0] > 1:
             base = base.repeat_interleave(n_samples, dim=0)
         attr = _integrated_gradients(net, noisy, base, steps, alphas)
         # NoiseTunnel's mean: the sum over samples, times 1, divided by nt_samples.
-        out[start:stop] = attr.view(stop - start, n_samples, n_features).sum(1) * 1 / n_samples
+        return attr.view(stop - start, n_samples, n_features).sum(1) * 1 / n_samples
+
+    return compute
 
 
-def _gradient_shap(net, X, references, *, options, seed, chunks, dev, out) -> None:
+def _gradient_shap_chunks(net, X, references, options, *, seed, dev) -> Compute:
     """:class:`captum.attr.GradientShap`: NoiseTunnel over InputBaselineXGradient."""
     n_samples, stdev = options["n_samples"], options["stdevs"]
     n_rows, n_features = X.shape
@@ -438,41 +497,50 @@ def _gradient_shap(net, X, references, *, options, seed, chunks, dev, out) -> No
         coefficients = torch.tensor(
             np.random.uniform(0.0, 1.0, n_rows * n_samples), dtype=torch.float32
         )
-    for start, stop in chunks:
+
+    def compute(start: int, stop: int) -> torch.Tensor:
         rows = slice(start * n_samples, stop * n_samples)
         x = X[start:stop].to(dev).repeat_interleave(n_samples, dim=0) + noise[rows].to(dev)
         base = references[index[rows]].to(dev)
         alpha = coefficients[rows].to(dev).view(-1, 1)
         grads = _input_gradients(net, alpha * x + (1.0 - alpha) * base)
         attr = (x - base) * grads
-        out[start:stop] = attr.view(stop - start, n_samples, n_features).sum(1) * 1 / n_samples
+        return attr.view(stop - start, n_samples, n_features).sum(1) * 1 / n_samples
+
+    return compute
 
 
-def _deeplift(net, X, baselines, *, chunks, dev, out) -> None:
+def _deeplift_chunks(net, X, baselines, dev) -> Compute:
     """Captum's :class:`~captum.attr.DeepLift`, one chunk at a time."""
     from captum.attr import DeepLift
 
     deeplift = DeepLift(net)
     deeplift.gradient_func = _summed_gradients
-    with warnings.catch_warnings():
-        # DeepLift announces, on every call, the hooks it sets and removes again.
-        warnings.filterwarnings("ignore", "Setting forward, backward hooks", UserWarning)
-        for start, stop in chunks:
-            x = X[start:stop].to(dev).requires_grad_()
-            base = _rows(baselines, start, stop, dev)
-            out[start:stop] = deeplift.attribute(x, baselines=base).detach()
+
+    def compute(start: int, stop: int) -> torch.Tensor:
+        x = X[start:stop].to(dev).requires_grad_()
+        base = _rows(baselines, start, stop, dev)
+        with warnings.catch_warnings():
+            # DeepLift announces, on every call, the hooks it sets and removes again.
+            warnings.filterwarnings("ignore", "Setting forward, backward hooks", UserWarning)
+            return deeplift.attribute(x, baselines=base).detach()
+
+    return compute
 
 
-def _feature_ablation(net, X, baselines, *, chunks, dev, out) -> None:
+def _feature_ablation_chunks(net, X, baselines, dev) -> Compute:
     """Captum's :class:`~captum.attr.FeatureAblation`, one chunk at a time."""
     from captum.attr import FeatureAblation
 
     ablation = FeatureAblation(net)
-    with torch.no_grad():
-        for start, stop in chunks:
-            x = X[start:stop].to(dev)
-            base = _rows(baselines, start, stop, dev)
-            out[start:stop] = ablation.attribute(x, baselines=base)
+
+    def compute(start: int, stop: int) -> torch.Tensor:
+        with torch.no_grad():
+            return ablation.attribute(
+                X[start:stop].to(dev), baselines=_rows(baselines, start, stop, dev)
+            )
+
+    return compute
 
 
 def layer_conductance_dataset(
@@ -543,18 +611,42 @@ def layer_conductance_dataset(
     target = dict(net.named_modules())[layer]
     _, alphas = _quadrature(n_steps + 1, dev)
     X = X.detach()
-    out: torch.Tensor | None = None
-    captured: list[torch.Tensor] = []
+    n_features = X.shape[1]
+    kept = threading.local()  # each thread's layer values of its current chunk
 
     # The hooks put a clone of the layer's value into the graph, as Captum's do, so
     # that the gradient is taken with respect to exactly the tensor that is kept.
     def keep_input(_module: nn.Module, inputs: tuple[torch.Tensor, ...]):
-        captured.append(inputs[0].clone())
-        return (captured[-1], *inputs[1:])
+        kept.values.append(inputs[0].clone())
+        return (kept.values[-1], *inputs[1:])
 
     def keep_output(_module: nn.Module, _inputs: object, output: torch.Tensor):
-        captured.append(output.clone())
-        return captured[-1]
+        kept.values.append(output.clone())
+        return kept.values[-1]
+
+    def layer_values(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The network's output on ``x`` and the layer's value in that pass."""
+        kept.values = []
+        output = net(x)
+        _check_output(output, x.shape[0])
+        if len(kept.values) != 1:
+            raise ValueError(
+                f"layer {layer!r} ran {len(kept.values)} times in one forward pass; expected once"
+            )
+        return output, kept.values[0]
+
+    def compute(start: int, stop: int) -> torch.Tensor:
+        x, base = X[start:stop].to(dev), _rows(baselines, start, stop, dev)
+        base = torch.zeros(1, n_features, device=dev) if base is None else base
+        b = stop - start
+        scaled = (base + alphas.view(-1, 1, 1) * (x - base)).reshape(-1, n_features)
+        with torch.enable_grad():
+            output, value = layer_values(scaled.requires_grad_())
+            (grads,) = torch.autograd.grad(output.sum(), value)
+        value = value.detach()
+        # Captum: the layer's change between consecutive points times its gradient
+        # at the first of them, summed over the steps.
+        return ((value[b:] - value[:-b]) * grads[:-b]).reshape(n_steps, b, -1).sum(0)
 
     hook = (
         target.register_forward_pre_hook(keep_input)
@@ -562,30 +654,18 @@ def layer_conductance_dataset(
         else target.register_forward_hook(keep_output)
     )
     try:
-        for start, stop in _chunks(n_rows, batch_size, "layer_conductance", progress):
-            x, base = X[start:stop].to(dev), _rows(baselines, start, stop, dev)
-            base = torch.zeros(1, X.shape[1], device=dev) if base is None else base
-            b = stop - start
-            scaled = (base + alphas.view(-1, 1, 1) * (x - base)).reshape(-1, X.shape[1])
-            scaled.requires_grad_()
-            captured.clear()
-            with torch.enable_grad():
-                output = net(scaled)
-                _check_output(output, scaled.shape[0])
-                if len(captured) != 1:
-                    raise ValueError(
-                        f"layer {layer!r} ran {len(captured)} times in one forward pass; "
-                        "expected once"
-                    )
-                (grads,) = torch.autograd.grad(output.sum(), captured[0])
-            evals = captured[0].detach()
-            conductance = ((evals[b:] - evals[:-b]) * grads[:-b]).reshape(
-                n_steps, b, *evals.shape[1:]
-            )
-            if out is None:
-                out = torch.empty(n_rows, *evals.shape[1:], dtype=torch.float32)
-            out[start:stop] = conductance.sum(0)
+        with torch.no_grad():
+            width = layer_values(X[:1].to(dev))[1][0].numel()
+        out = torch.empty(n_rows, width, dtype=torch.float32)
+        _fill(
+            out,
+            compute,
+            n_rows=n_rows,
+            batch_size=batch_size,
+            device=dev,
+            desc="layer_conductance",
+            progress=progress,
+        )
     finally:
         hook.remove()
-    assert out is not None  # X has at least one row
     return out

@@ -236,13 +236,23 @@ def test_chunks_bound_every_forward_pass(model, split, rows, method, options) ->
 def test_layer_conductance_chunks(model, rows) -> None:
     recorder = Recorder(model)
     calhouse.layer_conductance_dataset(recorder, rows, "model.lin4", batch_size=10, n_steps=20)
-    assert recorder.batches == [10 * 21] * 12
+    # One row first, to learn the layer's width; then 12 chunks of 10 rows x 21 points.
+    assert recorder.batches == [1] + [10 * 21] * 12
     recorder.batches.clear()
     calhouse.layer_conductance_dataset(recorder, rows, "model.lin4")
     assert max(recorder.batches) <= calhouse.CHUNK_EVALUATIONS
 
 
 # --- device
+
+
+def test_torch_thread_count_is_restored(model, rows) -> None:
+    before = torch.get_num_threads()
+    calhouse.attribute_dataset(model, rows, "integrated_gradients", batch_size=7)
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="one value per row"):
+        calhouse.attribute_dataset(nn.Linear(8, 3), rows, "integrated_gradients", batch_size=7)
+    assert torch.get_num_threads() == before
 
 
 def test_device_cpu_and_the_model_stays_where_it_is(model, rows) -> None:
