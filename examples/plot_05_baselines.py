@@ -271,6 +271,13 @@ calhouse.claim(
     data_shares=data_shares,
 )
 calhouse.claim(
+    all(
+        rankings[(name, "zero")][:3] == ["MedInc", "Longitude", "Population"]
+        for name in ("Integrated Gradients", "DeepLift")
+    ),
+    "for IG and DeepLift, zero puts Population third, behind Longitude",
+)
+calhouse.claim(
     zero_shares["Feature Ablation"] > max(data_shares["Feature Ablation"]) + 0.05
     and population[("Feature Ablation", "zero")][0] == 1,
     "for Feature Ablation, zero gives Population first place and 5 points more than any other",
