@@ -61,13 +61,9 @@ calhouse.claim(
     km_north=km_north,
     km_east=km_east,
 )
-oakland, berkeley = (37.80, -122.27), (37.87, -122.27)
-calhouse.claim(
-    all(
-        lat.min() < la < lat.max() and lon.min() < lo < lon.max() for la, lo in (oakland, berkeley)
-    ),
-    "the patch takes in Oakland and Berkeley",
-)
+towns = {"Oakland": (37.80, -122.27), "Berkeley": (37.87, -122.27)}
+inside = [lat.min() < n < lat.max() and lon.min() < e < lon.max() for n, e in towns.values()]
+calhouse.claim(all(inside), "the patch takes in Oakland and Berkeley")
 
 # %%
 # All 600 districts lie around Oakland and Berkeley, on the east side of San

@@ -52,10 +52,10 @@ print(calhouse.TrainingConfig())
 # whatever the current directory; the file is checked against the sha256
 # recorded beside it and read with ``torch.load(..., weights_only=True)``, which
 # cannot run code hidden in a file; and a model trained because its file was
-# missing is saved atomically, never over an existing file.
+# missing is saved atomically, never over an existing file. The model comes back
+# in evaluation mode, ready to predict.
 split = calhouse.load_split()
 model = calhouse.load_or_train_model("tutorial")
-model.eval()
 
 # %%
 # The training log
@@ -72,8 +72,7 @@ for line in meta["loss_log"]:
     print(line)
 print(f"\nweights sha256: {meta['weights_sha256']}")
 print(f"data sha256:    {meta['data']['dataset_sha256']}")
-versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
-print(f"trained with:   {versions}")
+print("trained with:   " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
 calhouse.claim(
     meta["loss_log"][0].startswith(
         "Epoch [1]/[200] running accumulative loss across all batches: 15496.15"
@@ -104,9 +103,8 @@ plt.show()
 n_train = len(split.X_train)
 train_rmse = calhouse.rmse(model, split.X_train, split.y_train)
 print(f"epoch 1: {losses[0]:,.1f}; epoch 2: {losses[1]:,.1f}; epoch 200: {losses[-1]:,.1f}")
-print(
-    f"last epoch as an RMSE: sqrt({losses[-1]:.1f} / {n_train}) = {(losses[-1] / n_train) ** 0.5:.4f}"
-)
+last_epoch_rmse = (losses[-1] / n_train) ** 0.5
+print(f"last epoch as an RMSE: sqrt({losses[-1]:.1f} / {n_train}) = {last_epoch_rmse:.4f}")
 print(f"training RMSE of the final model: {train_rmse:.4f}")
 calhouse.claim(
     losses[0] > 10 * losses[1] and losses[-1] < losses[1],
@@ -114,7 +112,7 @@ calhouse.claim(
     losses=(losses[0], losses[1], losses[-1]),
 )
 calhouse.claim(
-    0 < (losses[-1] / n_train) ** 0.5 - train_rmse < 0.1,
+    0 < last_epoch_rmse - train_rmse < 0.1,
     "the last epoch's loss overstates the final training error a little",
     train_rmse=train_rmse,
 )

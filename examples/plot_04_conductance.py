@@ -85,16 +85,23 @@ plt.show()
 # that weight times the change in its activation *h_j* from the baseline to the
 # input: *w_j* (*h_j(x)* - *h_j(0)*). A weight is what a neuron *could* pass on;
 # conductance is what it does pass on, given how much it is excited.
+
+
+def last_hidden_layer(x: torch.Tensor) -> torch.Tensor:
+    """The ten outputs of relu3, the inputs of lin4, for the rows of ``x``."""
+    for layer in (model.lin1, model.relu1, model.lin2, model.relu2, model.lin3, model.relu3):
+        x = layer(x)
+    return x
+
+
 with torch.no_grad():
-    hidden = model.relu3(model.lin3(model.relu2(model.lin2(model.relu1(model.lin1(X_test))))))
-    hidden_zero = model.relu3(
-        model.lin3(model.relu2(model.lin2(model.relu1(model.lin1(torch.zeros(1, 8))))))
-    )
+    hidden = last_hidden_layer(X_test)
+    hidden_zero = last_hidden_layer(torch.zeros(1, 8))
 w = model.lin4.weight[0].detach()
 exact = w * (hidden - hidden_zero)
 worst = float((exact - lc_attr_test).abs().max())
 print(f"largest |conductance - w_j (h_j(x) - h_j(0))|: {worst:.5f}")
-calhouse.claim(worst < 0.01, "in the last layer, conductance equals weight times activation change")
+calhouse.claim(worst < 0.01, "in the last layer, conductance = weight x activation change")
 
 # %%
 # Per neuron, the shares of the chart together with how often the neuron is
@@ -116,9 +123,8 @@ calhouse.claim(
 # others', while the weights are far more even; the tutorial notes this spike,
 # and it is there.
 largest_weight_share = float(np.abs(weights).max())
-print(
-    f"neuron 0: {conductance[0]:.1%} of the conductance; largest weight share {largest_weight_share:.1%}"
-)
+print(f"neuron 0 carries {conductance[0]:.1%} of the conductance")
+print(f"the largest weight carries {largest_weight_share:.1%} of the weights")
 calhouse.claim(
     int(np.argmax(conductance)) == 0
     and conductance[0] > 0.5
@@ -136,7 +142,9 @@ calhouse.claim(
 # conductance that is negative, if tiny.
 negative = [i for i in range(10) if conductance[i] < 0]
 print(f"zero for every district: {', '.join(neurons[i] for i in zero)}")
-print(f"negative on average:     {', '.join(neurons[i] for i in negative) or 'none'}")
+print(
+    "negative on average:    ", ", ".join(f"{neurons[i]} ({conductance[i]:+.1e})" for i in negative)
+)
 calhouse.claim(
     not all(conductance > 0) and len(negative) >= 1,
     "not all neurons have positive conductance: several are zero, one is negative",
@@ -153,12 +161,11 @@ calhouse.claim(
 # weight of all ten in absolute value and neuron 6 one of the larger ones. A
 # large weight on a neuron that never fires is a large weight on nothing.
 weight_rank = np.argsort(np.argsort(-np.abs(weights))) + 1
-print(
-    f"Neuron 5: weight {weights[5]:+.4f} (rank {weight_rank[5]} of 10), conductance {conductance[5]:+.4f}"
-)
-print(
-    f"Neuron 6: weight {weights[6]:+.4f} (rank {weight_rank[6]} of 10), conductance {conductance[6]:+.4f}"
-)
+for i in (5, 6):
+    print(
+        f"Neuron {i}: weight {weights[i]:+.4f} (rank {weight_rank[i]} of 10), "
+        f"conductance {conductance[i]:+.4f}"
+    )
 calhouse.claim(
     {5, 6} <= set(zero) and weight_rank[5] == 1 and weight_rank[6] <= 4,
     "neurons 5 and 6 have zero conductance but among the largest weights",
