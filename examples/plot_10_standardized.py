@@ -81,9 +81,9 @@ for ax, name in zip(axes, ("tutorial", "standardized"), strict=True):
 axes[1].set_ylabel("")
 
 # %%
-# The standardised model starts from a far smaller loss, because its first
-# layer no longer multiplies populations of a thousand by random weights, and
-# it ends far lower too. Its loss also falls smoothly: over the last 100 epochs
+# The standardised model starts from a far smaller loss, as one would expect
+# once the untrained network no longer receives populations in the thousands,
+# and it ends far lower too. Its loss also falls smoothly: over the last 100 epochs
 # it never rises by more than about 1% from one epoch to the next, while the
 # tutorial's jumps by up to almost half.
 first, last, rises = {}, {}, {}
@@ -257,13 +257,14 @@ calhouse.claim(
 )
 
 # %%
-# This is the earlier examples' puzzle resolved. In raw units, Latitude and
-# Longitude vary by a few hundredths between the tutorial's 600 districts, a
-# difference the first layer can hardly see next to populations in the
-# thousands; the tutorial's model learned to lean on Population instead, with
-# the jagged response that :ref:`sphx_glr_auto_examples_plot_06_trust.py`
-# found. With every feature on the same scale, the network uses where a district
-# lies within the Bay Area, which matters for its price, and predicts better.
+# This resolves the earlier examples' puzzle, most likely as follows. In raw
+# units, Latitude and Longitude vary by a few hundredths between the tutorial's
+# 600 districts, a difference the first layer can hardly see next to
+# populations in the thousands; the tutorial's model learned to lean on
+# Population instead, with the jagged response that
+# :ref:`sphx_glr_auto_examples_plot_06_trust.py` found. With every feature on
+# the same scale, the network uses where a district lies within the Bay Area,
+# which matters for its price, and predicts better.
 # Population's large attribution in the tutorial was real, but it came from
 # the unscaled inputs, not from the zero baseline.
 #
@@ -284,6 +285,11 @@ for label, model in models.items():
 calhouse.claim(
     all(s < t for s, t in zip(silent["standardised model"], silent["tutorial model"], strict=True)),
     "the standardised model has fewer silent units in every hidden layer",
+    silent=silent,
+)
+calhouse.claim(
+    sum(silent["standardised model"][:2]) <= 2,
+    "the standardised model has almost no silent units in its first two hidden layers",
     silent=silent,
 )
 
