@@ -105,6 +105,7 @@ print(f"dtype {split.X_train.dtype}; fingerprint of the split: {split.sha256}")
 # which the tutorial leaves empty, for the distribution of the price itself.
 fig = calhouse.plot_features_vs_target(X, y)
 plt.show()
+# sphinx_gallery_thumbnail_number = 1
 
 # %%
 # Median income (MedInc) goes with the price more closely than anything else,

@@ -92,6 +92,7 @@ calhouse.claim(
 losses = meta["epoch_losses"]
 fig = calhouse.plot_loss_curve(losses, log_every=meta["training"]["log_every"])
 plt.show()
+# sphinx_gallery_thumbnail_number = 1
 
 # %%
 # The loss falls by well over an order of magnitude in the first epochs, as the

@@ -115,6 +115,7 @@ bars = {method: calhouse.normalized_sum(attr) for method, attr in attributions.i
 bars["weights"] = calhouse.first_layer_weights(model, neuron=0)
 fig = calhouse.plot_attribution_bars(bars)
 plt.show()
+# sphinx_gallery_thumbnail_number = 1
 
 # %%
 # The bars, and each feature's rank by absolute value within its method

@@ -77,6 +77,7 @@ fig = calhouse.plot_grouped_bars(
     ylabel="share",
 )
 plt.show()
+# sphinx_gallery_thumbnail_number = 1
 
 # %%
 # The two rows of bars look nothing alike, and for the last layer there is an
