@@ -78,6 +78,10 @@ for i, name in enumerate(data.feature_names):
     print(f"{name:<11} {low:>9.2f} {mid:>9.2f} {high:>9.2f}")
 low, mid, high = np.percentile(y, [0, 50, 100])
 print(f"{calhouse.TARGET_NAME:<11} {low:>9.2f} {mid:>9.2f} {high:>9.2f}")
+calhouse.claim(
+    X[:, 4].max() > 1000 and X[:, 3].max() < 2,
+    "Population runs into the thousands while AveBedrms stays near one",
+)
 
 # %%
 # The scales differ enormously: Population runs into the thousands while

@@ -207,12 +207,17 @@ with torch.no_grad():
     f_test = model(X_test).squeeze(1)
     f_zero = model(torch.zeros(1, 8)).item()
 explained = float((f_test - f_zero).sum())
-print(f"f(zero baseline) = {f_zero:.4f}")
+lowest_price = float(min(split.y_train.min(), split.y_test.min()))
+print(f"f(zero baseline) = {f_zero:.4f}; lowest price of the 600 districts: {lowest_price:.4f}")
 print(f"sum over test districts of f(x) - f(0): {explained:.3f}")
 ig_total = float(attributions["integrated_gradients"].sum())
 dl_total = float(attributions["deeplift"].sum())
 print(f"sum of IG attributions:       {ig_total:.3f}")
 print(f"sum of DeepLift attributions: {dl_total:.3f}")
+calhouse.claim(
+    f_zero < lowest_price,
+    "the prediction for the all-zero input lies below every real price",
+)
 calhouse.claim(
     abs(ig_total - explained) < 1e-3 * abs(explained)
     and abs(dl_total - explained) < 1e-3 * abs(explained),
@@ -298,17 +303,23 @@ baseline_choices = {
 }
 population = FEATURE_NAMES.index("Population")
 print(f"{'FeatureAblation baseline':<26}{'Population':>12}{'rank':>6}   top feature")
-population_ranks = {}
+population_ranks, population_shares = {}, {}
 for name, baseline in baseline_choices.items():
     b = calhouse.normalized_sum(fa.attribute(X_test, baselines=baseline).detach())
     order = np.argsort(-np.abs(b))
     population_ranks[name] = int(np.where(order == population)[0][0]) + 1
+    population_shares[name] = float(b[population])
     shares = f"{b[population]:>+12.3f}{population_ranks[name]:>6}"
     print(f"{name:<26}{shares}   {FEATURE_NAMES[order[0]]}")
 calhouse.claim(
     rank("feature_ablation", "Population") == 1
     and all(bars[m][population] > 0 for m in [*ig_nt_dl, "feature_ablation"]),
     "FeatureAblation ranks Population first; IG, NoiseTunnel and DeepLift score it positive",
+)
+calhouse.claim(
+    max(population_shares.values()) - min(population_shares.values()) > 0.1,
+    "the baseline changes Population's share",
+    shares=population_shares,
 )
 calhouse.claim(
     all(r <= 2 for r in population_ranks.values()),

@@ -137,8 +137,8 @@ calhouse.claim(
 # %%
 # **Not every neuron has a positive score.** The tutorial says all ten neurons
 # have positive attributions. Here several have none at all: their conductance is
-# exactly zero for every test district, because their activation never changes
-# between the baseline and the input; they stay switched off all along. (A later
+# exactly zero for every test district, because their activation is the same at
+# the baseline and at the input: zero, at both ends, for every district. (A later
 # example in this gallery looks at when each neuron fires.) One more has a mean
 # conductance that is negative, if tiny.
 negative = [i for i in range(10) if conductance[i] < 0]
