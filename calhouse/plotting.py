@@ -714,3 +714,130 @@ def plot_sorted_shares(
     if title:
         ax.set_title(title)
     return fig
+
+
+# =============================================================================
+# Maps of California: one value per district, drawn where the district lies.
+# =============================================================================
+
+__all__ += ["plot_attribution_maps"]
+
+
+def _map_values(
+    longitude: object, latitude: object, values: Mapping[str, object]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Checked coordinates and per-district values of :func:`plot_attribution_maps`."""
+    lon = _as_numpy(longitude, "longitude").reshape(-1)
+    lat = _as_numpy(latitude, "latitude").reshape(-1)
+    if lon.shape != lat.shape:
+        raise ValueError(
+            f"longitude and latitude must have the same length, got {len(lon)} and {len(lat)}"
+        )
+    if not values:
+        raise ValueError("values must hold at least one map (a title and one value per district)")
+    maps = {name: _as_numpy(v, f"values[{name!r}]").reshape(-1) for name, v in values.items()}
+    for name, v in maps.items():
+        if v.shape != lon.shape:
+            raise ValueError(
+                f"values[{name!r}] must have one value per district ({len(lon)}), got {len(v)}"
+            )
+    return lon, lat, maps
+
+
+def plot_attribution_maps(
+    longitude: np.ndarray | torch.Tensor,
+    latitude: np.ndarray | torch.Tensor,
+    values: Mapping[str, np.ndarray | torch.Tensor],
+    *,
+    limit: float | None = None,
+    label: str = "attribution ($100,000)",
+    mark: tuple[float, float] | None = None,
+    mark_label: str = "baseline",
+    ncols: int = 2,
+) -> Figure:
+    """Maps of California, one per entry of ``values``, each district a dot coloured by its value.
+
+    The colour scale diverges from zero (white) to red for positive values and
+    blue for negative ones, and all the maps share it. Colours saturate at
+    ``-limit`` and ``+limit``, by default the 99th percentile of the absolute
+    values over all maps, so that a few extreme districts do not wash out the
+    rest. Dots are drawn in order of increasing absolute value, so that where
+    districts crowd (the cities) the strongest values stay visible. One degree
+    of longitude is drawn shorter than one of latitude, by the cosine of the mean
+    latitude, so that the state has its true shape.
+
+    Parameters
+    ----------
+    longitude : array-like of shape (n_samples,)
+        Longitude of each district, in degrees.
+    latitude : array-like of shape (n_samples,)
+        Latitude of each district, in degrees.
+    values : mapping of str to array-like of shape (n_samples,)
+        One map per entry: its title and each district's value.
+    limit : float, optional
+        Absolute value at which the colours saturate.
+    label : str, default="attribution ($100,000)"
+        Label of the colour bar.
+    mark : tuple of (float, float), optional
+        A point ``(longitude, latitude)`` to mark with a star on every map, e.g.
+        where the baseline district lies.
+    mark_label : str, default="baseline"
+        The star's entry in the legend.
+    ncols : int, default=2
+        Maps per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes[k]`` is the k-th map (the colour bar's axes come last), and its
+        ``collections[0]`` holds the dots in drawing order.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
+
+    lon, lat, maps = _map_values(longitude, latitude, values)
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    if limit is None:
+        limit = float(np.quantile(np.abs(np.concatenate(list(maps.values()))), 0.99)) or 1.0
+    elif not (math.isfinite(limit) and limit > 0):
+        raise ValueError(f"limit must be a positive number, got {limit!r}")
+
+    ncols = min(ncols, len(maps))
+    nrows = math.ceil(len(maps) / ncols)
+    aspect = 1 / math.cos(math.radians(float(lat.mean())))
+    span = aspect * (lat.max() - lat.min() + 0.6) / (lon.max() - lon.min() + 0.6)
+    panel = (FIGURE_WIDTH - 1.2) / ncols
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(FIGURE_WIDTH, nrows * panel * span + 0.6),
+        layout="constrained",
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+    )
+    norm = Normalize(-limit, limit)
+    for ax, (name, v) in zip(axes.flat[: len(maps)], maps.items(), strict=True):
+        order = np.argsort(np.abs(v), kind="stable")
+        points = ax.scatter(
+            lon[order], lat[order], c=v[order], cmap="RdBu_r", norm=norm, s=3, linewidths=0
+        )
+        if mark is not None:
+            ax.plot(*mark, "*", markersize=15, color="gold", mec="black", label=mark_label)
+        ax.set_aspect(aspect)
+        ax.set_title(name)
+        ax.set_facecolor("#f2f2f2")
+    for ax in axes.flat[len(maps) :]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("longitude (°)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("latitude (°)")
+    if mark is not None:
+        axes[0, 0].legend(loc="upper right")
+    beyond = [np.abs(v).max() > limit for v in maps.values()]
+    fig.colorbar(
+        points, ax=axes, label=label, extend="both" if any(beyond) else "neither", shrink=0.8
+    )
+    return fig

@@ -411,3 +411,83 @@ def test_bad_model_and_layer(model, rows) -> None:
         calhouse.layer_conductance_dataset(model, rows, "lin9")
     with pytest.raises(ValueError, match="n_steps must be a positive integer, got 0"):
         calhouse.layer_conductance_dataset(model, rows, n_steps=0)
+
+
+# --- maps (calhouse.plot_attribution_maps)
+
+
+@pytest.fixture
+def close_figures():
+    import matplotlib as mpl
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+@pytest.mark.usefixtures("close_figures")
+def test_maps_draw_every_district_on_a_shared_diverging_scale() -> None:
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(-124, -114, 500), rng.uniform(32.5, 42, 500)
+    a, b = rng.normal(0, 1, 500), rng.normal(0, 3, 500)
+    b[7] = 40.0  # an extreme district
+    fig = calhouse.plot_attribution_maps(
+        lon, lat, {"A": torch.tensor(a), "B": b}, mark=(-119.6, 35.6), mark_label="average"
+    )
+    maps = fig.axes[:2]
+    assert [ax.get_title() for ax in maps] == ["A", "B"]
+    limit = np.quantile(np.abs(np.concatenate([a, b])), 0.99)
+    for ax, v in zip(maps, (a, b), strict=True):
+        dots = ax.collections[0]
+        assert len(dots.get_offsets()) == 500
+        assert dots.norm.vmin == -limit
+        assert dots.norm.vmax == limit
+        # Drawn weakest first, so the strongest values end up on top.
+        drawn = np.asarray(dots.get_array())
+        np.testing.assert_array_equal(drawn, v[np.argsort(np.abs(v), kind="stable")])
+        assert dots.get_cmap().name == "RdBu_r"
+        star = ax.lines[0]
+        assert (star.get_xdata()[0], star.get_ydata()[0]) == (-119.6, 35.6)
+    assert maps[1].collections[0].get_array()[-1] == 40.0
+    assert maps[0].get_aspect() == pytest.approx(1 / np.cos(np.radians(lat.mean())))
+    assert maps[0].get_legend().get_texts()[0].get_text() == "average"
+    colorbar = fig.axes[-1]
+    assert colorbar.get_ylabel() == "attribution ($100,000)"
+
+
+@pytest.mark.usefixtures("close_figures")
+def test_maps_layout_and_limit() -> None:
+    lon, lat = np.linspace(-124, -114, 50), np.linspace(32, 42, 50)
+    fig = calhouse.plot_attribution_maps(
+        lon, lat, {k: np.linspace(-1, 1, 50) for k in "abc"}, limit=0.5, ncols=2
+    )
+    maps = fig.axes[:4]
+    assert [ax.get_visible() for ax in maps] == [True, True, True, False]
+    assert maps[0].collections[0].norm.vmax == 0.5
+    assert maps[2].get_xlabel() == "longitude (°)"
+    assert maps[0].get_ylabel() == maps[2].get_ylabel() == "latitude (°)"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        (
+            {"latitude": np.zeros(3)},
+            "longitude and latitude must have the same length, got 4 and 3",
+        ),
+        ({"values": {}}, "values must hold at least one map"),
+        (
+            {"values": {"A": np.zeros(5)}},
+            r"values\['A'\] must have one value per district \(4\), got 5",
+        ),
+        ({"values": {"A": np.array([0, 1, np.nan, 2])}}, r"values\['A'\] must be finite"),
+        ({"limit": 0.0}, "limit must be a positive number, got 0.0"),
+        ({"ncols": 0}, "ncols must be a positive integer, got 0"),
+    ],
+)
+def test_maps_reject(kwargs, pattern) -> None:
+    given = {"longitude": np.zeros(4), "latitude": np.zeros(4), "values": {"A": np.zeros(4)}}
+    with pytest.raises(ValueError, match=pattern):
+        calhouse.plot_attribution_maps(**(given | kwargs))
