@@ -443,9 +443,9 @@ def attribute_dataset(
         device=dev,
         desc=method,
         progress=progress,
-        # Captum's DeepLift and FeatureAblation keep state on the model and in
-        # themselves while they run, so their chunks run one after the other.
-        concurrent=method not in ("deeplift", "feature_ablation"),
+        # DeepLift hooks the model's modules while it runs, so its chunks run one
+        # after the other.
+        concurrent=method != "deeplift",
     )
     return out
 
@@ -533,11 +533,11 @@ def _feature_ablation_chunks(net, X, baselines, dev) -> Compute:
     """Captum's :class:`~captum.attr.FeatureAblation`, one chunk at a time."""
     from captum.attr import FeatureAblation
 
-    ablation = FeatureAblation(net)
-
     def compute(start: int, stop: int) -> torch.Tensor:
+        # An instance per chunk: chunks run concurrently, and the model's plain
+        # forward pass is all they share.
         with torch.no_grad():
-            return ablation.attribute(
+            return FeatureAblation(net).attribute(
                 X[start:stop].to(dev), baselines=_rows(baselines, start, stop, dev)
             )
 
