@@ -402,6 +402,11 @@ def attribute_dataset(
     up front so that the result equals plain Captum's for the same seed whatever the
     batch size.
 
+    On the CPU, chunks run concurrently on ``torch.get_num_threads()`` threads, each
+    operation on a single thread: torch's thread count is set to 1 for the duration
+    of the call and restored afterwards. Working memory is then about that many
+    chunks, and the result does not depend on the number of threads.
+
     Examples
     --------
     >>> from calhouse import CaliforniaModel
