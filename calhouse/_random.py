@@ -1,4 +1,4 @@
-"""Seeding that leaves the caller's random state as it was."""
+"""Process-wide torch state, changed only inside a block: seeds and thread counts."""
 
 from __future__ import annotations
 
@@ -28,3 +28,18 @@ def seeded(seed: int | None) -> Iterator[None]:
             yield
         finally:
             np.random.set_state(np_state)
+
+
+@contextmanager
+def intra_op_threads(n: int) -> Iterator[None]:
+    """Set torch's intra-op thread count inside the block, then restore it.
+
+    The network is tiny: splitting its small operations across threads only adds
+    synchronisation, and on a busy machine a waiting thread stalls every step.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

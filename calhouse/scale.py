@@ -37,16 +37,15 @@ import math
 import numbers
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from calhouse._random import seeded
+from calhouse._random import intra_op_threads, seeded
 from calhouse.attribution import METHODS
 from calhouse.data import check_features
 
@@ -202,17 +201,6 @@ def _model_on(model: nn.Module, device: torch.device) -> nn.Module:
     return copy.deepcopy(model).to(device)
 
 
-@contextmanager
-def _intra_op_threads(n: int) -> Iterator[None]:
-    """Set torch's intra-op thread count inside the block, then restore it."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _fill(
     out: torch.Tensor,
     compute: Callable[[int, int], torch.Tensor],
@@ -249,7 +237,7 @@ def _fill(
                 out[start:stop] = compute(start, stop)
                 bar.update(stop - start)
             return
-        with _intra_op_threads(1), ThreadPoolExecutor(workers) as pool:
+        with intra_op_threads(1), ThreadPoolExecutor(workers) as pool:
             for (start, stop), result in zip(
                 ranges, pool.map(lambda r: compute(*r), ranges), strict=True
             ):

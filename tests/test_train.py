@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -77,14 +76,16 @@ def test_retraining_rewrites_identical_files(
     assert written == expected
 
 
-def test_fit_leaves_global_random_state_alone(split: calhouse.Split) -> None:
+def test_fit_leaves_global_torch_state_alone(split: calhouse.Split) -> None:
     spec = dataclasses.replace(
         calhouse.MODELS["tutorial"], config=calhouse.TrainingConfig(epochs=1)
     )
     torch.manual_seed(7)
     np.random.seed(7)
     torch_state, np_state = torch.get_rng_state(), np.random.get_state()
+    threads = torch.get_num_threads()
     calhouse.fit(split, spec, progress=False, log=None)
+    assert torch.get_num_threads() == threads
     assert torch.equal(torch.get_rng_state(), torch_state)
     assert np.random.get_state()[1].tolist() == np_state[1].tolist()
 
@@ -179,17 +180,24 @@ def test_cli_train_writes_model_and_metadata(
 
 
 def test_cli_refuses_to_overwrite_without_force(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    quick_spec: calhouse.ModelSpec,
 ) -> None:
+    # The full recipe runs in test_cli_train_writes_model_and_metadata; two epochs
+    # are enough to show what --force does.
+    monkeypatch.setitem(calhouse.MODELS, "tutorial", quick_spec)
     out = tmp_path / "cli.pt"
-    shutil.copyfile(calhouse.default_model_path(), out)
-    out.write_bytes(out.read_bytes() + b"x")
-    before = file_digest(out)
+    out.write_bytes(b"an existing file")
     assert cli.main(["train", "--output", str(out), "--quiet"]) == 2
     assert "already exists; refusing to overwrite it (use --force" in capsys.readouterr().err
-    assert file_digest(out) == before
+    assert out.read_bytes() == b"an existing file"
     assert cli.main(["train", "--output", str(out), "--quiet", "--force"]) == 0
-    assert file_digest(out) == file_digest(calhouse.default_model_path())
+    meta = calhouse.read_metadata(out)
+    assert meta is not None
+    assert meta["training"]["epochs"] == 2
+    assert meta["weights_sha256"] == file_digest(out)
 
 
 def test_cli_check_confirms_the_shipped_model(capsys: pytest.CaptureFixture[str]) -> None:
