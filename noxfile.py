@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -18,7 +20,7 @@ nox.options.default_venv_backend = "venv"
 # Keep each session's environment between runs; pip still brings it up to date
 # with constraints.txt on every run, so a change of pins is never missed.
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "tests", "docs"]
+nox.options.sessions = ["lint", "tests", "docs", "site"]
 
 ROOT = Path(__file__).resolve().parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -34,6 +36,32 @@ def data_env() -> dict[str, str]:
     if SHARED_DATA.is_file():
         return {"CALHOUSE_DATA": str(SHARED_DATA)}
     return {}
+
+
+# The time stamp of a build that has no git history to take it from (2026-01-01 UTC).
+FALLBACK_SOURCE_DATE_EPOCH = "1767225600"
+
+
+def source_date_epoch() -> str:
+    """The time stamp for reproducible builds: SOURCE_DATE_EPOCH, else the last commit's time."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return os.environ["SOURCE_DATE_EPOCH"]
+    try:
+        result = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return FALLBACK_SOURCE_DATE_EPOCH
+    return result.stdout.strip() or FALLBACK_SOURCE_DATE_EPOCH
+
+
+def docs_env() -> dict[str, str]:
+    """The environment of a docs build: the offline data, and a fixed time stamp."""
+    return {**data_env(), "SOURCE_DATE_EPOCH": source_date_epoch()}
 
 
 def install(session: nox.Session, *groups: str, editable: bool = False) -> None:
@@ -84,7 +112,7 @@ SPHINX_BUILD = ("sphinx-build", "-n", "-W", "--keep-going", "-T", "-b", "html", 
 def docs(session: nox.Session) -> None:
     """Build the site into docs/_build/html, running every example."""
     install_editable_once(session, "docs")
-    session.run(*SPHINX_BUILD, "docs/_build/html", *session.posargs, env=data_env())
+    session.run(*SPHINX_BUILD, "docs/_build/html", *session.posargs, env=docs_env())
 
 
 @nox.session(name="docs_fast")
@@ -97,7 +125,40 @@ def docs_fast(session: nox.Session) -> None:
         "-D",
         "plot_gallery=0",
         *session.posargs,
-        env=data_env(),
+        env=docs_env(),
+    )
+
+
+# Build outputs that a copy of the sources for a clean build leaves out.
+NOT_SOURCES = shutil.ignore_patterns(
+    ".git", ".nox", ".venv", "_build", "auto_examples", "generated", "__pycache__",
+    ".pytest_cache", ".ruff_cache", "*.egg-info", "sg_execution_times.rst", "sg_api_usage.rst",
+)  # fmt: skip
+
+
+@nox.session
+def site(session: nox.Session) -> None:
+    """The built site as readers get it: a clean rebuild must match it, then browser tests.
+
+    Run it after ``docs`` (``nox -s docs site``; plain ``nox`` does). A copy of
+    the sources is built from clean into docs/_build/clean/html, and every file
+    of that build and of docs/_build/html (pages, downloads, images) must be
+    byte-identical. Then pytest runs site_tests/ against docs/_build/html,
+    served on loopback and opened in Debian's Chromium (``apt-get install
+    chromium``) through Playwright; arguments after ``--`` go to pytest.
+    """
+    if not (ROOT / "docs" / "_build" / "html" / "index.html").is_file():
+        session.error("no site in docs/_build/html: build it first (nox -s docs site)")
+    install_editable_once(session, "docs", "browser")
+    env = docs_env()
+    clean = ROOT / "docs" / "_build" / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    shutil.copytree(ROOT, clean / "src", ignore=NOT_SOURCES)
+    with session.chdir(clean / "src"):
+        session.run(*SPHINX_BUILD, str(clean / "html"), "-q", env=env)
+    session.run("python", "site_tests/compare_builds.py", "docs/_build/html", str(clean / "html"))
+    session.run(
+        "pytest", "site_tests", *session.posargs, env={**env, "CALHOUSE_SITE": "docs/_build/html"}
     )
 
 

@@ -13,12 +13,18 @@ import sys
 from pathlib import Path
 
 from sphinx.pycode import ModuleAnalyzer
+from sphinx.util import logging
 
 import calhouse
 
 DOCS = Path(__file__).resolve().parent
-# gallery_hooks.py, named by string in sphinx_gallery_conf below.
+# gallery_hooks.py (named by string in sphinx_gallery_conf below) and build_checks.py.
 sys.path.insert(0, str(DOCS))
+
+import build_checks
+import gallery_hooks
+
+logger = logging.getLogger(__name__)
 
 # -- Project ------------------------------------------------------------------
 project = "calhouse"
@@ -137,7 +143,10 @@ sphinx_gallery_conf = {
     # Pages "Examples using calhouse.x" on each API page.
     "doc_module": ("calhouse",),
     "backreferences_dir": "generated/backreferences",
+    # Before each example and after it: the hook also measures the example
+    # (time, peak RSS) and records the files it reads (provenance).
     "reset_modules": ("matplotlib", "gallery_hooks.reset_example"),
+    "reset_modules_order": "both",
     # Reproducible pages: no run times, no memory figures, no timings page.
     "min_reported_time": 1_000_000_000,  # seconds: never
     "show_memory": False,
@@ -203,6 +212,91 @@ def _fill_constant_docstring(app, what, name, obj, options, lines) -> None:  # n
         lines[:] = CONSTANT_DOCS.get(name.removeprefix("calhouse."), [])
 
 
+# -- What the build checks and records about the examples ----------------------------
+GALLERY_DIR = DOCS / sphinx_gallery_conf["gallery_dirs"]
+
+
+def _examples_ran(app) -> bool:
+    return str(app.config.plot_gallery).strip().lower() not in {"0", "false", "no", ""}
+
+
+def _example_runs() -> dict[str, gallery_hooks.ExampleRun]:
+    """The last recorded run of each example of the gallery, by file name."""
+    runs = {}
+    for source in sorted(GALLERY_DIR.glob("*.py")):
+        record = gallery_hooks.run_record_path(source)
+        if record.is_file():
+            runs[source.name] = gallery_hooks.ExampleRun.read(record)
+    return runs
+
+
+def _after_gallery(app) -> None:
+    """Once sphinx-gallery has run the examples: budgets, then reproducible zips.
+
+    The budgets apply to each example's last recorded run, whether it ran in
+    this build or an earlier one, so that an example over budget keeps failing
+    the build until it runs within budget.
+    """
+    if not _examples_ran(app):
+        return
+    max_seconds = app.config.calhouse_example_max_seconds
+    max_rss = app.config.calhouse_example_max_rss_bytes
+    problems = []
+    for run in _example_runs().values():
+        logger.info(
+            "%s: %.1f s, peak RSS %.0f MiB (%.0f MiB when it started, %s)",
+            run.example,
+            run.seconds,
+            run.peak_rss_bytes / 2**20,
+            run.rss_at_start_bytes / 2**20,
+            run.rss_method,
+        )
+        problems += gallery_hooks.over_budget(run, max_seconds=max_seconds, max_rss_bytes=max_rss)
+    for problem in problems:
+        logger.error(
+            "%s (its last run in this build directory; a clean build measures again)", problem
+        )
+    # Errors fail the build with or without -W.
+    app.calhouse_over_budget = bool(problems)
+    epoch = build_checks.source_date_epoch()
+    for archive in sorted(GALLERY_DIR.glob("*.zip")):
+        build_checks.make_zip_reproducible(archive, epoch)
+
+
+def _add_provenance(app, docname: str, source: list[str]) -> None:
+    """Put the provenance of an example's run at the end of its page, before the downloads."""
+    gallery = GALLERY_DIR.name
+    if not docname.startswith(f"{gallery}/") or not _examples_ran(app):
+        return
+    example = GALLERY_DIR / f"{docname.removeprefix(gallery + '/')}.py"
+    record = gallery_hooks.run_record_path(example)
+    if not record.is_file():
+        return
+    app.env.note_dependency(str(record))
+    block = gallery_hooks.provenance_rst(gallery_hooks.ExampleRun.read(record).provenance)
+    marker = f".. _sphx_glr_download_{gallery}_{example.name}:"
+    text = source[0]
+    at = text.find(marker)
+    source[0] = text + block if at < 0 else text[:at] + block + "\n" + text[at:]
+
+
+def _check_self_contained(app, exception: Exception | None) -> None:
+    """Warn (an error under -W) about anything a page would load from another host."""
+    if getattr(app, "calhouse_over_budget", False):
+        app.statuscode = 1
+    if exception is not None or app.builder.format != "html":
+        return
+    for problem in build_checks.remote_loads_in_site(app.outdir):
+        logger.warning("the site must work offline, but %s", problem)
+
+
 def setup(app) -> None:
     """Connect the hooks of this configuration."""
     app.connect("autodoc-process-docstring", _fill_constant_docstring)
+    # Budgets of each example, overridable with -D (e.g. to see the check fail).
+    app.add_config_value("calhouse_example_max_seconds", gallery_hooks.MAX_SECONDS, "env")
+    app.add_config_value("calhouse_example_max_rss_bytes", gallery_hooks.MAX_RSS_BYTES, "env")
+    # After sphinx-gallery's own builder-inited handler (priority 500) has run the examples.
+    app.connect("builder-inited", _after_gallery, priority=900)
+    app.connect("source-read", _add_provenance)
+    app.connect("build-finished", _check_self_contained)
