@@ -147,7 +147,9 @@ sphinx_gallery_conf = {
     # (time, peak RSS) and records the files it reads (provenance).
     "reset_modules": ("matplotlib", "gallery_hooks.reset_example"),
     "reset_modules_order": "both",
-    # Reproducible pages: no run times, no memory figures, no timings page.
+    # Reproducible pages: no run times, no memory figures, no timings page (which
+    # would also load jQuery and DataTables from CDNs: the site must work offline).
+    # The hook measures each example instead, for the budgets, outside the pages.
     "min_reported_time": 1_000_000_000,  # seconds: never
     "show_memory": False,
     "write_computation_times": False,
@@ -281,7 +283,12 @@ def _add_provenance(app, docname: str, source: list[str]) -> None:
 
 
 def _check_self_contained(app, exception: Exception | None) -> None:
-    """Warn (an error under -W) about anything a page would load from another host."""
+    """Warn (an error under -W) about anything a page would load from another host.
+
+    Sphinx takes MathJax from a CDN as soon as a page has math, for instance: a
+    page that needs it must bring its own copy (the sphinx-mathjax-offline
+    extension bundles one).
+    """
     if getattr(app, "calhouse_over_budget", False):
         app.statuscode = 1
     if exception is not None or app.builder.format != "html":
