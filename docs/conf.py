@@ -8,6 +8,7 @@ the small inventories in ``_inventories/``, and no timings or dates in pages.
 
 from __future__ import annotations
 
+import hashlib
 import pkgutil
 import sys
 from pathlib import Path
@@ -218,6 +219,39 @@ def _fill_constant_docstring(app, what, name, obj, options, lines) -> None:  # n
 GALLERY_DIR = DOCS / sphinx_gallery_conf["gallery_dirs"]
 
 
+def _package_digest() -> str:
+    """sha256 over calhouse's code and shipped models, as the examples import them."""
+    package = Path(calhouse.__file__).resolve().parent
+    models = calhouse.models_dir()
+    digest = hashlib.sha256()
+    for path in sorted([*package.rglob("*.py"), *models.glob("*.pt"), *models.glob("*.json")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _rerun_examples_when_the_package_changes(app) -> None:
+    """Make sphinx-gallery run every example again when calhouse or its models changed.
+
+    sphinx-gallery reruns an example only when the example's own file changed
+    (its ``.py.md5``); a page could otherwise show the output of an older calhouse.
+    Forgetting those checksums makes it run them all, once per change.
+    """
+    if not _examples_ran(app):
+        return
+    stamp = GALLERY_DIR / ".calhouse-inputs.sha256"
+    current = _package_digest()
+    if stamp.is_file() and stamp.read_text() == current:
+        return
+    stale = sorted(GALLERY_DIR.glob("*.py.md5"))
+    if stale:
+        logger.info("calhouse or its models changed: running all %d examples again", len(stale))
+    for checksum in stale:
+        checksum.unlink()
+    GALLERY_DIR.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(current)
+
+
 def _examples_ran(app) -> bool:
     return str(app.config.plot_gallery).strip().lower() not in {"0", "false", "no", ""}
 
@@ -303,7 +337,9 @@ def setup(app) -> None:
     # Budgets of each example, overridable with -D (e.g. to see the check fail).
     app.add_config_value("calhouse_example_max_seconds", gallery_hooks.MAX_SECONDS, "env")
     app.add_config_value("calhouse_example_max_rss_bytes", gallery_hooks.MAX_RSS_BYTES, "env")
-    # After sphinx-gallery's own builder-inited handler (priority 500) has run the examples.
+    # Before sphinx-gallery's own builder-inited handler (priority 500) runs the examples,
+    app.connect("builder-inited", _rerun_examples_when_the_package_changes, priority=400)
+    # and after it.
     app.connect("builder-inited", _after_gallery, priority=900)
     app.connect("source-read", _add_provenance)
     app.connect("build-finished", _check_self_contained)
