@@ -18,7 +18,6 @@ test suite can check it on its own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -194,15 +193,6 @@ class FileRecorder:
         return list(dict.fromkeys(self.paths))
 
 
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """The hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def weight_files(paths: list[str]) -> list[str]:
     """The model weights among the files read."""
     return [p for p in paths if p.endswith(WEIGHT_SUFFIXES) and Path(p).is_file()]
@@ -252,6 +242,7 @@ def provenance(paths: list[str]) -> dict[str, Any]:
     import importlib
 
     import calhouse
+    from calhouse._io import sha256_file
 
     versions = {
         label: importlib.import_module(module).__version__ for label, module in PROVENANCE_LIBRARIES
