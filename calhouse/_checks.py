@@ -1,0 +1,485 @@
+"""Argument checks shared by calhouse's public functions.
+
+Each check takes the value as the caller gave it and the name the caller knows it
+by, and either returns it in a normal form or raises :class:`TypeError` (the
+wrong kind of object) or :class:`ValueError` (the right kind, a wrong value) with
+a message that says what was expected and what came instead. They never use
+``assert``, so ``python -O`` changes nothing, and they are cheap: a function runs
+them all before its first long step.
+
+Examples
+--------
+>>> import torch
+>>> check_table(torch.zeros(3, 2), feature_names=["a", "b"]).shape
+torch.Size([3, 2])
+>>> check_positive_int(0, "n_steps")
+Traceback (most recent call last):
+...
+ValueError: n_steps must be a positive integer, got 0
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+from collections.abc import Collection, Mapping, Sequence
+
+import torch
+from torch import nn
+
+__all__ = [
+    "check_baselines",
+    "check_bool",
+    "check_choice",
+    "check_device",
+    "check_feature_names",
+    "check_finite",
+    "check_module",
+    "check_nonnegative_float",
+    "check_optional_bool",
+    "check_options",
+    "check_positive_int",
+    "check_seed",
+    "check_submodule",
+    "check_table",
+    "check_target",
+    "check_tensor",
+    "describe",
+    "did_you_mean",
+]
+
+
+def describe(value: object) -> str:
+    """A short description of a value for an error message: its type, and its repr if small.
+
+    Examples
+    --------
+    >>> describe("model.pt")
+    "str 'model.pt'"
+    >>> describe(torch.zeros(2))
+    'torch.Tensor'
+    """
+    kind = type(value)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    if isinstance(value, (str, bytes, numbers.Number)) and len(repr(value)) <= 60:
+        return f"{name} {value!r}"
+    return name
+
+
+def did_you_mean(name: object, candidates: Collection[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest candidate to ``name``, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("n_step", ["n_steps", "stdevs"])
+    " (did you mean 'n_steps'?)"
+    >>> did_you_mean("zzz", ["n_steps"])
+    ''
+    """
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --- plain values -------------------------------------------------------------------
+
+
+def check_positive_int(value: object, name: str) -> int:
+    """``value`` as an ``int`` if it is a whole number >= 1 (NumPy integers included)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_nonnegative_float(value: object, name: str) -> float:
+    """``value`` as a ``float`` if it is a finite real number >= 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_bool(value: object, name: str) -> bool:
+    """``value`` itself if it is ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {describe(value)}")
+    return value
+
+
+def check_optional_bool(value: object, name: str) -> bool | None:
+    """``value`` itself if it is ``True``, ``False`` or ``None``."""
+    return None if value is None else check_bool(value, name)
+
+
+def check_seed(value: object, name: str = "seed") -> int | None:
+    """A seed both torch and NumPy take: ``None`` or a whole number in [0, 2**32 - 1]."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int or None, got {describe(value)}")
+    if not 0 <= value < 2**32:
+        raise ValueError(f"{name} must be between 0 and 2**32 - 1, got {value!r}")
+    return int(value)
+
+
+def check_choice(value: object, choices: Collection[str], name: str) -> str:
+    """``value`` if it is one of ``choices``; else a ValueError with the closest one.
+
+    Examples
+    --------
+    >>> check_choice("deeplft", ["deeplift", "gradient_shap"], "method")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown method 'deeplft' (did you mean 'deeplift'?); expected one of 'deeplift', 'gradient_shap'
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"unknown {name} {value!r}{did_you_mean(value, choices)}; expected one of "
+            f"{', '.join(map(repr, choices))}"
+        )
+    return value
+
+
+def check_options(given: Mapping[str, object], accepted: Collection[str], owner: str) -> None:
+    """Refuse option names that ``owner`` does not take, suggesting the closest one.
+
+    Examples
+    --------
+    >>> check_options({"n_step": 5}, ["n_steps"], "integrated_gradients")
+    Traceback (most recent call last):
+    ...
+    TypeError: integrated_gradients got an unexpected option 'n_step' (did you mean 'n_steps'?); it takes: n_steps
+    """
+    for option in given:
+        if option not in accepted:
+            takes = ", ".join(accepted) if accepted else "no options"
+            raise TypeError(
+                f"{owner} got an unexpected option {option!r}"
+                f"{did_you_mean(option, accepted)}; it takes: {takes}"
+            )
+
+
+def check_feature_names(names: object, n_features: int | None = None) -> tuple[str, ...] | None:
+    """The names as a tuple of strings (``None`` stays ``None``), one per feature."""
+    if names is None:
+        return None
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise TypeError(
+            f"feature_names must be a sequence of strings, one per column, got {describe(names)}"
+        )
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise TypeError(f"feature_names must hold strings, got {describe(bad[0])}")
+    if n_features is not None and len(names) != n_features:
+        raise ValueError(
+            f"feature_names must name each of the {n_features} columns, got {len(names)} names"
+        )
+    return tuple(names)
+
+
+# --- torch objects ------------------------------------------------------------------
+
+
+def check_module(model: object, name: str = "model") -> nn.Module:
+    """``model`` if it is a :class:`torch.nn.Module`; a file path gets a hint to load it."""
+    if isinstance(model, nn.Module):
+        return model
+    hint = ""
+    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        hint = "; it looks like a file path: load the network first (e.g. calhouse.load_model)"
+    raise TypeError(f"{name} must be a torch.nn.Module (a network), got {describe(model)}{hint}")
+
+
+def check_submodule(model: nn.Module, layer: object, name: str = "layer") -> tuple[str, nn.Module]:
+    """The qualified name and the module of ``layer``: a submodule of ``model`` or its name."""
+    named = {n: m for n, m in model.named_modules() if n}
+    if isinstance(layer, nn.Module):
+        for qualified, module in named.items():
+            if module is layer:
+                return qualified, module
+        raise ValueError(f"{name} must be a submodule of the model, got {type(layer).__name__}")
+    if not isinstance(layer, str):
+        raise TypeError(
+            f"{name} must be a submodule of the model or its name, got {describe(layer)}"
+        )
+    if layer not in named:
+        raise ValueError(
+            f"unknown {name} {layer!r}{did_you_mean(layer, named)}; the model's "
+            f"submodules are {', '.join(map(repr, named)) or 'none'}"
+        )
+    return layer, named[layer]
+
+
+def check_device(device: object) -> torch.device:
+    """A usable :class:`torch.device`: named correctly, not ``meta``, present here."""
+    try:
+        dev = torch.device(device)  # type: ignore[call-overload]
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device must name a torch device such as 'cpu' or 'cuda:0', got {device!r}"
+        ) from None
+    if dev.type == "meta":
+        raise ValueError(
+            "device 'meta' holds shapes but no values, so nothing can be computed "
+            "on it; use 'cpu' or an accelerator such as 'cuda'"
+        )
+    try:
+        return torch.empty(0, device=dev).device
+    except Exception as exc:  # noqa: BLE001 -- each backend fails in its own way
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(
+            f"device {str(dev)!r} is not available on this machine ({reason}); use 'cpu'"
+        ) from None
+
+
+def check_tensor(
+    value: object, name: str, *, dtype: torch.dtype | None = torch.float32, shape_hint: str = ""
+) -> torch.Tensor:
+    """``value`` if it is a dense tensor with values (not on ``meta``) of ``dtype``."""
+    if not isinstance(value, torch.Tensor):
+        hint = ""
+        if type(value).__module__ == "numpy":
+            hint = f"; convert it with torch.as_tensor({name}, dtype={dtype or torch.float32})"
+        raise TypeError(f"{name} must be a torch.Tensor{shape_hint}, got {describe(value)}{hint}")
+    if value.layout != torch.strided:
+        raise TypeError(
+            f"{name} must be a dense tensor, got layout {value.layout}; convert it with .to_dense()"
+        )
+    if value.is_meta:
+        raise ValueError(
+            f"{name} is on the 'meta' device, which holds shapes but no values; "
+            "create it on 'cpu' (or an accelerator) instead"
+        )
+    if dtype is not None and value.dtype != dtype:
+        convert = "; convert it with .float()" if dtype == torch.float32 else ""
+        raise TypeError(f"{name} must have dtype {dtype}, got {value.dtype}{convert}")
+    return value
+
+
+def check_finite(
+    tensor: torch.Tensor, name: str, feature_names: Sequence[str] | None = None
+) -> None:
+    """Refuse NaN and infinite values, naming the first one's row and column."""
+    finite = torch.isfinite(tensor)
+    if bool(finite.all()):
+        return
+    where = [int(i) for i in (~finite).nonzero()[0]]
+    value = tensor[tuple(where)].item()
+    if tensor.ndim == 2:
+        column = f"column {where[1]}"
+        if feature_names is not None:
+            column += f" ({feature_names[where[1]]})"
+        place = f"row {where[0]}, {column}"
+    else:
+        place = f"index {tuple(where) if len(where) > 1 else where[0]}"
+    raise ValueError(
+        f"{name} must be finite; {place} is {value} "
+        f"({int((~finite).sum())} non-finite values in all)"
+    )
+
+
+def _columns(n_features: int, feature_names: Sequence[str] | None) -> str:
+    if feature_names is None:
+        return f"{n_features} columns"
+    shown = list(feature_names)
+    if len(shown) > 6:
+        shown = [*shown[:2], "...", shown[-1]]
+    return f"{n_features} columns ({', '.join(shown)})"
+
+
+def check_table(
+    value: object,
+    name: str = "X",
+    *,
+    n_features: int | None = None,
+    feature_names: Sequence[str] | None = None,
+) -> torch.Tensor:
+    """A finite float32 tensor of shape (n_samples, n_features) with at least one row.
+
+    Parameters
+    ----------
+    value : object
+        The candidate table.
+    name : str, default="X"
+        How the messages refer to it.
+    n_features : int, optional
+        The number of columns required; default ``len(feature_names)`` if names are
+        given, else any number >= 1.
+    feature_names : sequence of str, optional
+        Column names, used in the messages.
+
+    Returns
+    -------
+    torch.Tensor
+        ``value`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a dense float32 torch.Tensor.
+    ValueError
+        If it is on the ``meta`` device, has not two dimensions, no rows, no
+        columns or the wrong number of them, or a NaN or infinite value.
+
+    Examples
+    --------
+    >>> check_table(torch.zeros(0, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 0 rows; at least one row is needed
+    """
+    if n_features is None and feature_names is not None:
+        n_features = len(feature_names)
+    shape = "(n_samples, n_features)" if n_features is None else f"(n_samples, {n_features})"
+    X = check_tensor(value, name, shape_hint=f" of shape {shape}")
+    if X.ndim != 2:
+        hint = f"; for a single row use {name}.reshape(1, -1)" if X.ndim == 1 else ""
+        raise ValueError(f"{name} must have shape {shape}, got {tuple(X.shape)}{hint}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} has 0 rows; at least one row is needed")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} has 0 columns; at least one feature is needed")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} must have {_columns(n_features, feature_names)}, got {X.shape[1]}"
+        )
+    check_finite(X, name, feature_names)
+    return X
+
+
+def check_baselines(
+    baselines: object,
+    *,
+    n_rows: int,
+    n_features: int,
+    feature_names: Sequence[str] | None = None,
+    references: bool = False,
+) -> torch.Tensor | None:
+    """Baselines in one of the accepted forms, as a float32 tensor of 2 dimensions.
+
+    Accepted: ``None`` (returned as is); a finite number, used for every feature
+    of every row; a tensor of shape (n_features,) or (1, n_features), one
+    reference row for every row; or (n_rows, n_features), one per row. With
+    ``references=True`` (baselines that are a distribution to draw from) a tensor
+    with any number of rows >= 1 instead, and no number.
+
+    Examples
+    --------
+    >>> check_baselines(0.5, n_rows=4, n_features=2)
+    tensor([[0.5000, 0.5000]])
+    >>> check_baselines(torch.zeros(3, 2), n_rows=4, n_features=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: baselines must have shape (2,), (1, 2) or one row per row of X (4, 2), got (3, 2)
+    """
+    if baselines is None:
+        return None
+    if isinstance(baselines, numbers.Real) and not isinstance(baselines, bool):
+        if references:
+            raise TypeError(
+                "baselines must be a tensor of reference rows of shape (n_references, "
+                f"{n_features}) to draw from, e.g. the training set; got {describe(baselines)}"
+            )
+        if not math.isfinite(baselines):
+            raise ValueError(f"baselines must be finite, got {baselines!r}")
+        return torch.full((1, n_features), float(baselines))
+    forms = (
+        f"(n_references, {n_features})"
+        if references
+        else f"({n_features},), (1, {n_features}) or one row per row of X ({n_rows}, {n_features})"
+    )
+    tensor = check_tensor(
+        baselines,
+        "baselines",
+        shape_hint=f" of shape {forms}" + ("" if references else " or a number"),
+    )
+    if tensor.ndim == 1 and tensor.shape[0] == n_features:
+        tensor = tensor.reshape(1, n_features)
+    rows_ok = tensor.ndim == 2 and (
+        tensor.shape[0] >= 1 if references else tensor.shape[0] in (1, n_rows)
+    )
+    if not rows_ok or tensor.shape[-1] != n_features:
+        raise ValueError(
+            f"baselines must have shape {forms}, got {tuple(baselines.shape)}"  # type: ignore[attr-defined]
+        )
+    check_finite(tensor, "baselines", feature_names)
+    return tensor.detach()
+
+
+def _target_tensor(target: object, forms: str) -> torch.Tensor | int:
+    """A list or tensor of targets as an int64 CPU tensor (a 0-d tensor as an int)."""
+    if isinstance(target, list):
+        if not all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in target):
+            raise TypeError(f"target must be {forms}; the list holds a non-integer")
+        return torch.tensor([int(t) for t in target], dtype=torch.int64)
+    if isinstance(target, torch.Tensor):
+        tensor = check_tensor(target, "target", dtype=None)
+        if tensor.dtype.is_floating_point or tensor.dtype.is_complex or tensor.dtype == torch.bool:
+            raise TypeError(f"target must be {forms}, got a tensor of dtype {tensor.dtype}")
+        return int(tensor) if tensor.ndim == 0 else tensor.detach().to("cpu", torch.int64)
+    hint = ""
+    if isinstance(target, tuple):
+        hint = (
+            " (a tuple is Captum's index into a multi-dimensional output; for one "
+            "target per row pass a list)"
+        )
+    elif type(target).__module__ == "numpy":
+        hint = "; convert it with torch.as_tensor(target)"
+    raise TypeError(f"target must be {forms}, got {describe(target)}{hint}")
+
+
+def check_target(
+    target: object, *, n_rows: int, n_outputs: int | None
+) -> int | torch.Tensor | None:
+    """The output to explain: ``None``, an int, or a 1-D int64 CPU tensor with one per row.
+
+    ``n_outputs`` is the number of values the model returns per row, ``None`` for
+    a model that returns one value per row as a vector (shape (n_samples,)).
+    Accepted: ``None`` when there is one output; an int in ``0 .. n_outputs - 1``;
+    one such int per row as a list or a 1-D integer tensor (Captum's forms; a tuple
+    is Captum's index into a multi-dimensional output, so it is refused here).
+
+    Examples
+    --------
+    >>> check_target([0, 2, 1], n_rows=3, n_outputs=3)
+    tensor([0, 2, 1])
+    >>> check_target(None, n_rows=3, n_outputs=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: the model returns 3 outputs per row; pass target=, the output to explain: an int in 0..2, or one per row (a list or a 1-D integer tensor of 3)
+    """
+    forms = (
+        f"an int in 0..{(n_outputs or 1) - 1}, or one per row "
+        f"(a list or a 1-D integer tensor of {n_rows})"
+    )
+    if target is None:
+        if n_outputs is not None and n_outputs > 1:
+            raise ValueError(
+                f"the model returns {n_outputs} outputs per row; pass target=, the output "
+                f"to explain: {forms}"
+            )
+        return None
+    if n_outputs is None:
+        raise ValueError(
+            "the model returns one value per row (shape (n_samples,)), so there is no "
+            f"output to choose; leave target=None, got {describe(target)}"
+        )
+    outputs = f"the model returns {n_outputs} output{'s' if n_outputs > 1 else ''} per row"
+    if not (isinstance(target, numbers.Integral) and not isinstance(target, bool)):
+        target = _target_tensor(target, forms)
+    if isinstance(target, numbers.Integral):
+        if not 0 <= target < n_outputs:
+            raise ValueError(f"target must be {forms} ({outputs}), got {target!r}")
+        return int(target)
+    if target.shape != (n_rows,):
+        raise ValueError(f"target must be {forms}, got shape {tuple(target.shape)}")
+    low, high = int(target.min()), int(target.max())
+    if low < 0 or high >= n_outputs:
+        raise ValueError(f"target must be {forms} ({outputs}), got values from {low} to {high}")
+    return target
