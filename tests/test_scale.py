@@ -1,50 +1,173 @@
-"""Dataset-scale attribution equals plain Captum, chunk by chunk, in bounded memory."""
+"""The dataset-scale engine equals plain Captum, for any tabular model, chunk by chunk.
+
+Every comparison is with Captum's own classes called directly (``METHODS[name].captum
+(model).attribute(...)``), never with another calhouse function.
+"""
 
 from __future__ import annotations
+
+import inspect
+from typing import ClassVar
 
 import numpy as np
 import pytest
 import torch
-from captum.attr import (
-    DeepLift,
-    FeatureAblation,
-    GradientShap,
-    IntegratedGradients,
-    LayerConductance,
-    NoiseTunnel,
-)
+from captum.attr import IntegratedGradients, LayerConductance
 from torch import nn
 
 import calhouse
+from calhouse import scale as engine
 
-RANDOM = ("noise_tunnel", "gradient_shap")
+METHODS = engine.METHODS
+RANDOM = [name for name, spec in METHODS.items() if spec.random]
 
 
 def close(got: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-5) -> bool:
-    """Equal to within ``rtol`` of the largest attribution, the issue's criterion."""
+    """Equal to within ``rtol`` of the largest attribution."""
     assert got.shape == expected.shape
     scale = expected.abs().max()
     assert scale > 0  # an all-zero reference would make the comparison vacuous
     return bool((got - expected).abs().max() <= rtol * scale)
 
 
-def captum(model, X, method, *, baselines=None, seed=None, X_train=None):
-    """Plain Captum, the tutorial's calls, after seeding both global generators."""
+def plain(model, X, method, *, baselines=None, target=None, seed=None, **options):
+    """The plain Captum call for ``method``, after seeding both global generators."""
     if seed is not None:
         torch.manual_seed(seed)
         np.random.seed(seed)
+    spec = METHODS[method]
     X = X.detach().clone().requires_grad_(method != "feature_ablation")
-    if method == "integrated_gradients":
-        out = IntegratedGradients(model).attribute(X, baselines=baselines, n_steps=50)
-    elif method == "noise_tunnel":
-        out = NoiseTunnel(IntegratedGradients(model)).attribute(X, baselines=baselines)
-    elif method == "deeplift":
-        out = DeepLift(model).attribute(X, baselines=baselines)
-    elif method == "gradient_shap":
-        out = GradientShap(model).attribute(X, X_train)
-    else:
-        out = FeatureAblation(model).attribute(X, baselines=baselines)
+    out = spec.captum(model).attribute(X, baselines=baselines, target=target, **options)
     return out.detach()
+
+
+def reference_rows(n_features: int) -> torch.Tensor:
+    return torch.randn(40, n_features, generator=torch.Generator().manual_seed(11))
+
+
+# --- models other than the tutorial's
+
+
+class Vector(nn.Module):
+    """A network returning one value per row as a vector, shape (n_samples,)."""
+
+    def __init__(self, n_features: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_features, 16), nn.ReLU(), nn.Linear(16, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+def build(kind: str) -> tuple[nn.Module, int, int | None]:
+    """A freshly initialised model, its number of features and of outputs."""
+    torch.manual_seed(3)
+    if kind == "wide_deep_relu":
+        layers = [nn.Linear(5, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU()]
+        layers += [nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 1)]
+        return nn.Sequential(*layers), 5, 1
+    if kind == "tanh":
+        return nn.Sequential(nn.Linear(3, 7), nn.Tanh(), nn.Linear(7, 1)), 3, 1
+    if kind == "one_feature":
+        return nn.Sequential(nn.Linear(1, 6), nn.ReLU(), nn.Linear(6, 1)), 1, 1
+    if kind == "vector_output":
+        return Vector(4), 4, None
+    if kind == "three_outputs":
+        return nn.Sequential(nn.Linear(6, 20), nn.ReLU(), nn.Linear(20, 3)), 6, 3
+    raise AssertionError(kind)
+
+
+MODELS = ["wide_deep_relu", "tanh", "one_feature", "vector_output", "three_outputs"]
+
+
+def targets_for(n_outputs: int | None, n_rows: int) -> list:
+    if n_outputs is None or n_outputs == 1:
+        return [None]
+    per_row = [(3 * i) % n_outputs for i in range(n_rows)]
+    return [2, per_row, torch.tensor(per_row)]
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+@pytest.mark.parametrize("kind", MODELS)
+def test_other_models_equal_plain_captum(kind, method) -> None:
+    model, n_features, n_outputs = build(kind)
+    X = 2 * torch.randn(37, n_features, generator=torch.Generator().manual_seed(1))
+    baselines = reference_rows(n_features) if METHODS[method].references else None
+    for target in targets_for(n_outputs, len(X)):
+        expected = plain(model, X, method, baselines=baselines, target=target, seed=5)
+        for batch_size in (None, 7, 1):  # 7 and 1 leave a short last chunk / one row each
+            got = engine.attribute_dataset(
+                model, X, method, baselines=baselines, target=target, seed=5, batch_size=batch_size
+            )
+            assert close(got, expected), (target, batch_size)
+
+
+@pytest.mark.parametrize("method", [m for m, s in METHODS.items() if not s.references])
+@pytest.mark.parametrize("kind", ["number", "vector", "row", "per_row"])
+def test_baseline_forms(method, kind) -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(23, n_features, generator=torch.Generator().manual_seed(2))
+    mean = X.mean(0)
+    given = {"number": 0.5, "vector": mean, "row": mean[None], "per_row": X.flip(0)}[kind]
+    as_captum = {"number": 0.5, "vector": mean[None], "row": mean[None], "per_row": X.flip(0)}
+    expected = plain(model, X, method, baselines=as_captum[kind], seed=3)
+    got = engine.attribute_dataset(model, X, method, baselines=given, seed=3, batch_size=5)
+    assert close(got, expected)
+
+
+@pytest.mark.parametrize("n_steps", [1, 2, 7, 50, 301])
+def test_gauss_legendre_steps_equal_captums(n_steps) -> None:
+    """numpy's leggauss nodes and weights give Captum's own IG and LC for any step count."""
+    model, n_features, _ = build("wide_deep_relu")
+    X = torch.randn(20, n_features, generator=torch.Generator().manual_seed(4))
+    expected = IntegratedGradients(model).attribute(X, n_steps=n_steps)
+    got = engine.attribute_dataset(model, X, "integrated_gradients", n_steps=n_steps)
+    assert close(got, expected.detach())
+    expected = LayerConductance(model, model[2]).attribute(X, n_steps=n_steps)
+    got = engine.layer_conductance_dataset(model, X, "2", n_steps=n_steps)
+    assert close(got, expected.detach())
+
+
+def test_summed_gradients_is_a_drop_in_gradient_func() -> None:
+    """Captum's IG with its gradient_func replaced gives Captum's IG, per-row targets too."""
+    model, n_features, n_outputs = build("three_outputs")
+    X = torch.randn(15, n_features, generator=torch.Generator().manual_seed(6))
+    target = targets_for(n_outputs, len(X))[2]
+    expected = IntegratedGradients(model).attribute(X, target=target)
+    ig = IntegratedGradients(model)
+    ig.gradient_func = engine.summed_gradients
+    assert close(ig.attribute(X, target=target).detach(), expected.detach())
+
+
+# --- layer conductance
+
+
+@pytest.mark.parametrize(("kind", "layer"), [("wide_deep_relu", "4"), ("three_outputs", "1")])
+@pytest.mark.parametrize("to_input", [False, True])
+def test_layer_conductance_equals_plain_captum(kind, layer, to_input) -> None:
+    model, n_features, n_outputs = build(kind)
+    X = torch.randn(29, n_features, generator=torch.Generator().manual_seed(8))
+    module = dict(model.named_modules())[layer]
+    base = X.mean(0, keepdim=True)
+    for target in targets_for(n_outputs, len(X)):
+        expected = LayerConductance(model, module).attribute(
+            X, baselines=base, target=target, n_steps=30, attribute_to_layer_input=to_input
+        )
+        for batch_size in (None, 4):
+            got = engine.layer_conductance_dataset(
+                model,
+                X,
+                module if batch_size else layer,  # the module or its name
+                baselines=base,
+                target=target,
+                n_steps=30,
+                attribute_to_layer_input=to_input,
+                batch_size=batch_size,
+            )
+            assert close(got, expected.detach()), (target, batch_size)
+
+
+# --- the tutorial's model and data
 
 
 @pytest.fixture(scope="module")
@@ -53,147 +176,170 @@ def rows(split) -> torch.Tensor:
     return split.X_test[:120]
 
 
-class Recorder(nn.Module):
-    """The model, recording the batch size of every forward pass."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-        self.batches: list[int] = []
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.batches.append(x.shape[0])
-        return self.model(x)
-
-
-# --- equal to Captum
-
-
-@pytest.mark.parametrize("method", list(calhouse.METHODS))
-def test_equals_plain_captum(model, split, rows, method) -> None:
-    """Deterministic methods to 1e-5; random ones given the same draws (same seed)."""
-    X_train = split.X_train if method == "gradient_shap" else None
-    expected = captum(model, rows, method, seed=7, X_train=X_train)
-    got = calhouse.attribute_dataset(model, rows, method, baselines=X_train, seed=7)
-    assert got.dtype == torch.float32
-    assert got.device.type == "cpu"
+@pytest.mark.parametrize("method", list(METHODS))
+def test_tutorial_model_equals_plain_captum(model, split, rows, method) -> None:
+    """The tutorial's calls: deterministic methods to 1e-5; random ones with the same draws."""
+    X_train = split.X_train if METHODS[method].references else None
+    expected = plain(model, rows, method, baselines=X_train, seed=7)
+    got = engine.attribute_dataset(model, rows, method, baselines=X_train, seed=7)
     assert close(got, expected)
+
+
+def test_tutorial_layer_conductance(model, rows) -> None:
+    expected = LayerConductance(model, model.lin4).attribute(
+        rows, n_steps=100, attribute_to_layer_input=True
+    )
+    got = engine.layer_conductance_dataset(
+        model, rows, "lin4", n_steps=100, attribute_to_layer_input=True
+    )
+    assert got.shape == (120, 10)
+    assert close(got, expected.detach())
+
+
+def test_the_every_district_examples_call(split) -> None:
+    """plot_11's call: a standardising model and its training mean as a (8,) baseline."""
+    standardized = calhouse.StandardizedCaliforniaModel.from_training_data(split.X_train)
+    average = split.X_train.mean(0)
+    X = split.X_train[:50]
+    expected = plain(standardized, X, "integrated_gradients", baselines=average[None], n_steps=50)
+    got = calhouse.attribute_dataset(
+        standardized, X, "integrated_gradients", baselines=average, n_steps=50
+    )
+    assert close(got, expected)
+
+
+# --- random methods: the draws
 
 
 @pytest.mark.parametrize("method", RANDOM)
 def test_random_methods_draw_what_captum_draws(model, split, rows, method) -> None:
-    X_train = split.X_train if method == "gradient_shap" else None
-    a = calhouse.attribute_dataset(model, rows, method, baselines=X_train, seed=1)
-    b = calhouse.attribute_dataset(model, rows, method, baselines=X_train, seed=2)
+    X_train = split.X_train if METHODS[method].references else None
+    a = engine.attribute_dataset(model, rows, method, baselines=X_train, seed=1)
+    b = engine.attribute_dataset(model, rows, method, baselines=X_train, seed=2)
     assert not close(a, b, rtol=1e-2)  # the draws matter, so the seed is really used
-    assert close(b, captum(model, rows, method, seed=2, X_train=X_train))
+    assert close(b, plain(model, rows, method, baselines=X_train, seed=2))
     # seed=None: the global state, exactly as the direct call after the same seeding.
     torch.manual_seed(2)
     np.random.seed(2)
-    c = calhouse.attribute_dataset(model, rows, method, baselines=X_train, seed=None)
+    c = engine.attribute_dataset(model, rows, method, baselines=X_train, seed=None)
     assert torch.equal(c, b)
 
 
 def test_random_methods_with_other_options(model, split, rows) -> None:
-    torch.manual_seed(4)
-    expected = NoiseTunnel(IntegratedGradients(model)).attribute(
-        rows.clone().requires_grad_(), nt_samples=3, stdevs=0.3, n_steps=20
+    options = {"nt_samples": 3, "stdevs": 0.3, "n_steps": 20}
+    expected = plain(model, rows, "noise_tunnel", seed=4, **options)
+    got = engine.attribute_dataset(model, rows, "noise_tunnel", seed=4, **options)
+    assert close(got, expected)
+    options = {"n_samples": 7, "stdevs": 0.2}
+    expected = plain(model, rows, "gradient_shap", baselines=split.X_train, seed=4, **options)
+    got = engine.attribute_dataset(
+        model, rows, "gradient_shap", baselines=split.X_train, seed=4, **options
     )
-    got = calhouse.attribute_dataset(
-        model, rows, "noise_tunnel", seed=4, nt_samples=3, stdevs=0.3, n_steps=20
-    )
-    assert close(got, expected.detach())
-    torch.manual_seed(4)
-    np.random.seed(4)
-    expected = GradientShap(model).attribute(
-        rows.clone().requires_grad_(), split.X_train, n_samples=7, stdevs=0.2
-    )
-    got = calhouse.attribute_dataset(
-        model, rows, "gradient_shap", baselines=split.X_train, seed=4, n_samples=7, stdevs=0.2
-    )
-    assert close(got, expected.detach())
+    assert close(got, expected)
 
 
 def test_seeded_call_restores_the_callers_random_state(model, split, rows) -> None:
     torch.manual_seed(5)
     np.random.seed(5)
     torch_state, np_state = torch.get_rng_state(), np.random.get_state()[1].copy()
-    calhouse.attribute_dataset(model, rows, "gradient_shap", baselines=split.X_train, seed=0)
-    calhouse.attribute_dataset(model, rows, "noise_tunnel", seed=0)
+    engine.attribute_dataset(model, rows, "gradient_shap", baselines=split.X_train, seed=0)
+    engine.attribute_dataset(model, rows, "noise_tunnel", seed=0)
     assert torch.equal(torch.get_rng_state(), torch_state)
     assert np.array_equal(np.random.get_state()[1], np_state)
 
 
-@pytest.mark.parametrize(
-    "method", ["integrated_gradients", "noise_tunnel", "deeplift", "feature_ablation"]
-)
-@pytest.mark.parametrize("kind", ["number", "vector", "row", "per_row"])
-def test_baselines_as_captum_takes_them(model, split, rows, method, kind) -> None:
-    mean = split.X_train.mean(0)
-    given = {
-        "number": 0.5,
-        "vector": mean,
-        "row": mean[None],
-        "per_row": split.X_train[: len(rows)],
-    }[kind]
-    # Captum's form of the same baselines (a row for every input for DeepLift's hooks).
-    plain = {"number": 0.5, "vector": mean[None], "row": mean[None], "per_row": given}[kind]
-    expected = captum(model, rows, method, baselines=plain, seed=3)
-    got = calhouse.attribute_dataset(model, rows, method, baselines=given, seed=3)
-    assert close(got, expected)
+# --- the registry
 
 
-@pytest.mark.parametrize(("layer", "to_input"), [("lin4", True), ("lin2", False)])
-def test_layer_conductance_equals_captum(model, split, rows, layer, to_input) -> None:
-    module = dict(model.named_modules())[layer]
-    expected = LayerConductance(model, module).attribute(
-        rows, n_steps=100, attribute_to_layer_input=to_input
-    )
-    got = calhouse.layer_conductance_dataset(model, rows, layer, attribute_to_layer_input=to_input)
-    assert got.shape == expected.shape
-    assert close(got, expected.detach())
-    # The tutorial's call through calhouse's own wrapper, and a non-zero baseline.
-    assert close(
-        calhouse.layer_conductance_dataset(model, rows), calhouse.layer_conductance(model, rows)
-    )
-    mean = split.X_train.mean(0, keepdim=True)
-    expected = LayerConductance(model, model.lin4).attribute(
-        rows, baselines=mean, n_steps=30, attribute_to_layer_input=True
-    )
-    got = calhouse.layer_conductance_dataset(model, rows, baselines=mean, n_steps=30)
-    assert close(got, expected.detach())
+def test_registry_holds_the_tutorials_methods_labels_and_captums_defaults() -> None:
+    assert list(METHODS) == [
+        "integrated_gradients",
+        "noise_tunnel",
+        "deeplift",
+        "gradient_shap",
+        "feature_ablation",
+    ]
+    assert [spec.label for spec in METHODS.values()] == [
+        "Int Grads",
+        "Int Grads w/SmoothGrad",
+        "DeepLift",
+        "GradientSHAP",
+        "Feature Ablation",
+    ]
+    for name, spec in METHODS.items():
+        assert spec.name == name
+        assert spec.captum_class.__name__ == spec.captum_name
+        classes = [spec.captum_class]
+        if spec.wraps is not None:
+            classes.append(type(spec.captum(nn.Linear(2, 1)).attribution_method))
+        for option, default in spec.options.items():
+            defaults = [inspect.signature(cls.attribute).parameters.get(option) for cls in classes]
+            found = [p.default for p in defaults if p is not None]
+            assert found == [default], (name, option)
+        with pytest.raises(TypeError):
+            spec.options["n_steps"] = 3  # read-only
+    nt = METHODS["noise_tunnel"].captum(nn.Linear(2, 1))
+    assert type(nt).__name__ == "NoiseTunnel"
+    assert type(nt.attribution_method).__name__ == "IntegratedGradients"
 
 
-def test_standardized_model_and_its_average_district(rows) -> None:
-    """The example's setting: the full-data model, baseline = the training mean."""
-    model = calhouse.load_or_train_model("full", log=None)
-    expected = captum(model, rows, "integrated_gradients", baselines=model.mean[None])
-    got = calhouse.attribute_dataset(model, rows, "integrated_gradients", baselines=model.mean)
-    assert close(got, expected)
+# --- what comes back
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_returns_a_new_detached_float32_cpu_tensor(method) -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(9, n_features).requires_grad_()
+    baselines = reference_rows(n_features) if METHODS[method].references else None
+    got = engine.attribute_dataset(model, X, method, baselines=baselines)
+    assert got.dtype == torch.float32
+    assert got.device.type == "cpu"
+    assert not got.requires_grad
+    assert got.grad_fn is None
+    assert got.numpy().shape == (9, n_features)
+    assert X.grad is None
+    assert got.data_ptr() != X.data_ptr()
+    conductance = engine.layer_conductance_dataset(model, X, "1")
+    assert not conductance.requires_grad
+    assert conductance.numpy().shape == (9, 7)
+
+
+def test_the_callers_model_is_left_as_it_was() -> None:
+    """DeepLift hooks a copy per thread; nothing stays on the caller's modules."""
+    model, n_features, _ = build("wide_deep_relu")
+    X = torch.randn(500, n_features)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    engine.attribute_dataset(model, X, "deeplift", batch_size=50)
+    engine.layer_conductance_dataset(model, X, "1", batch_size=50)
+    for module in model.modules():
+        assert not module._forward_hooks
+        assert not module._forward_pre_hooks
+        assert not module._backward_hooks
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert all(p.requires_grad for p in model.parameters())
 
 
 # --- chunking: the result does not depend on it, and memory is bounded by it
 
 
-@pytest.mark.parametrize("method", [*calhouse.METHODS, "layer_conductance"])
-def test_result_does_not_depend_on_batch_size(model, split, rows, method) -> None:
-    few = rows[:30]
+class Recorder(nn.Module):
+    """The model, recording the batch size of every forward pass.
 
-    def run(batch_size):
-        if method == "layer_conductance":
-            return calhouse.layer_conductance_dataset(model, few, batch_size=batch_size)
-        return calhouse.attribute_dataset(
-            model,
-            few,
-            method,
-            baselines=split.X_train if method == "gradient_shap" else None,
-            seed=0,
-            batch_size=batch_size,
-        )
+    The list is the class's, so that the copies DeepLift's threads make of the
+    model record into it too.
+    """
 
-    reference = run(len(few))
-    for batch_size in (1, 7, None, 10_000):
-        assert close(run(batch_size), reference), batch_size
+    batches: ClassVar[list[int]] = []
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        Recorder.batches = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.batches.append(x.shape[0])
+        return self.model(x)
 
 
 @pytest.mark.parametrize(
@@ -207,210 +353,128 @@ def test_result_does_not_depend_on_batch_size(model, split, rows, method) -> Non
         ("feature_ablation", {}),
     ],
 )
-def test_chunks_bound_every_forward_pass(model, split, rows, method, options) -> None:
-    per_row = {  # network evaluations per input row in one forward pass
-        "integrated_gradients": options.get("n_steps", 50),
-        "noise_tunnel": 5 * 50,
-        "gradient_shap": 5,
-        "deeplift": 2,  # the row and its baseline
-        "feature_ablation": 1,  # one pass per feature
-    }[method]
-    recorder = Recorder(model)
-    baselines = split.X_train if method == "gradient_shap" else None
-    calhouse.attribute_dataset(
-        recorder, rows, method, baselines=baselines, batch_size=16, **options
+def test_chunks_bound_every_forward_pass(method, options) -> None:
+    spec = METHODS[method]
+    chosen = {**spec.options, **options}
+    per_row = spec.evaluations(chosen)
+    assert (
+        per_row
+        == {
+            "integrated_gradients": chosen.get("n_steps"),
+            "noise_tunnel": 5 * 50,
+            "gradient_shap": 5,
+            "deeplift": 2,  # the row and its baseline
+            "feature_ablation": 1,  # one pass per feature
+        }[method]
     )
+    model, n_features, _ = build("tanh")
+    recorder = Recorder(model)
+    X = torch.randn(120, n_features)
+    baselines = reference_rows(n_features) if spec.references else None
+    engine.attribute_dataset(recorder, X, method, baselines=baselines, batch_size=16, **options)
+    probe = recorder.batches.pop(0)
+    assert probe == 1  # one row first, to learn the model's outputs
     assert max(recorder.batches) == 16 * per_row
-    n_chunks = -(-len(rows) // 16)
-    forwards_per_chunk = {"feature_ablation": 9}.get(method, 1)
+    n_chunks = -(-len(X) // 16)
+    forwards_per_chunk = n_features + 1 if method == "feature_ablation" else 1
     assert len(recorder.batches) == n_chunks * forwards_per_chunk
     # The default chunk never evaluates more than CHUNK_EVALUATIONS rows at once.
     recorder.batches.clear()
-    default = max(1, calhouse.CHUNK_EVALUATIONS // per_row)
-    many = split.X_train.repeat(2 * default // len(split.X_train) + 1, 1)[: 2 * default + 3]
-    calhouse.attribute_dataset(recorder, many, method, baselines=baselines, **options)
-    assert max(recorder.batches) == default * per_row <= calhouse.CHUNK_EVALUATIONS
-    assert len(recorder.batches) == 3 * forwards_per_chunk
+    default = max(1, engine.CHUNK_EVALUATIONS // per_row)
+    many = torch.randn(2 * default + 3, n_features)
+    engine.attribute_dataset(recorder, many, method, baselines=baselines, **options)
+    assert max(recorder.batches) == default * per_row <= engine.CHUNK_EVALUATIONS
+    assert len(recorder.batches) == 1 + 3 * forwards_per_chunk
 
 
-def test_layer_conductance_chunks(model, rows) -> None:
+def test_layer_conductance_chunks() -> None:
+    model, n_features, _ = build("tanh")
     recorder = Recorder(model)
-    calhouse.layer_conductance_dataset(recorder, rows, "model.lin4", batch_size=10, n_steps=20)
-    # One row first, to learn the layer's width; then 12 chunks of 10 rows x 21 points.
-    assert recorder.batches == [1] + [10 * 21] * 12
+    X = torch.randn(120, n_features)
+    engine.layer_conductance_dataset(recorder, X, "model.1", batch_size=10, n_steps=20)
+    # One row to learn the outputs, one to learn the layer's width; then 12 chunks
+    # of 10 rows x 21 points.
+    assert recorder.batches == [1, 1] + [10 * 21] * 12
     recorder.batches.clear()
-    calhouse.layer_conductance_dataset(recorder, rows, "model.lin4")
-    assert max(recorder.batches) <= calhouse.CHUNK_EVALUATIONS
+    engine.layer_conductance_dataset(recorder, X, "model.1")
+    assert max(recorder.batches) <= engine.CHUNK_EVALUATIONS
 
 
-# --- device
+def test_an_error_in_a_chunk_stops_the_work() -> None:
+    class FailsLater(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(2, 1)
+            self.calls = 0
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            self.calls += 1
+            if self.calls == 4:
+                raise RuntimeError("chunk 3 failed")
+            return self.linear(x)
+
+    model = FailsLater()
+    with pytest.raises(RuntimeError, match="chunk 3 failed"):
+        engine.attribute_dataset(model, torch.randn(1000, 2), "integrated_gradients", batch_size=1)
+    assert model.calls < 100  # the other 997 chunks were cancelled
 
 
-def test_torch_thread_count_is_restored(model, rows) -> None:
+# --- threads, devices, progress
+
+
+def test_torch_thread_count_is_restored() -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(50, n_features)
     before = torch.get_num_threads()
-    calhouse.attribute_dataset(model, rows, "integrated_gradients", batch_size=7)
+    engine.attribute_dataset(model, X, "integrated_gradients", batch_size=7)
     assert torch.get_num_threads() == before
-    with pytest.raises(ValueError, match="one value per row"):
-        calhouse.attribute_dataset(nn.Linear(8, 3), rows, "integrated_gradients", batch_size=7)
+    with pytest.raises(RuntimeError, match="boom"):
+        engine.attribute_dataset(Boom(), X, "integrated_gradients", batch_size=7)
     assert torch.get_num_threads() == before
 
 
-def test_device_cpu_and_the_model_stays_where_it_is(model, rows) -> None:
-    a = calhouse.attribute_dataset(model, rows, "deeplift", device="cpu")
-    b = calhouse.attribute_dataset(model, rows, "deeplift", device=torch.device("cpu"))
+class Boom(nn.Module):
+    """Runs on one row (the check), fails on a chunk."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] > 1:
+            raise RuntimeError("boom")
+        return x.sum(1, keepdim=True)
+
+
+def test_device_cpu_and_the_model_stays_where_it_is() -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(50, n_features)
+    a = engine.attribute_dataset(model, X, "deeplift", device="cpu")
+    b = engine.attribute_dataset(model, X, "deeplift", device=torch.device("cpu"))
     assert torch.equal(a, b)
     assert all(p.device.type == "cpu" for p in model.parameters())
 
 
-@pytest.mark.parametrize(
-    ("device", "pattern"),
-    [
-        ("meta", "device 'meta' holds shapes but no values"),
-        ("toaster", "device must name a torch device such as 'cpu' or 'cuda:0', got 'toaster'"),
-    ],
-)
-def test_unusable_devices(model, rows, device, pattern) -> None:
-    with pytest.raises(ValueError, match=pattern):
-        calhouse.attribute_dataset(model, rows, "integrated_gradients", device=device)
-    with pytest.raises(ValueError, match=pattern):
-        calhouse.layer_conductance_dataset(model, rows, device=device)
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
-def test_unavailable_cuda_is_a_clear_error(model, rows) -> None:
-    with pytest.raises(ValueError, match=r"device 'cuda' is not available on this machine \("):
-        calhouse.attribute_dataset(model, rows, "integrated_gradients", device="cuda")
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("method", list(calhouse.METHODS))
-def test_cuda_equals_cpu(model, split, rows, method) -> None:
-    baselines = split.X_train if method == "gradient_shap" else None
-    on_cpu = calhouse.attribute_dataset(model, rows, method, baselines=baselines)
-    on_gpu = calhouse.attribute_dataset(model, rows, method, baselines=baselines, device="cuda")
+@pytest.mark.parametrize("method", list(METHODS))
+def test_cuda_equals_cpu(method) -> None:
+    model, n_features, n_outputs = build("three_outputs")
+    X = torch.randn(300, n_features)
+    target = targets_for(n_outputs, len(X))[2]
+    baselines = reference_rows(n_features) if METHODS[method].references else None
+    on_cpu = engine.attribute_dataset(model, X, method, baselines=baselines, target=target)
+    on_gpu = engine.attribute_dataset(
+        model, X, method, baselines=baselines, target=target, device="cuda"
+    )
     assert on_gpu.device.type == "cpu"
     assert close(on_gpu, on_cpu, rtol=1e-4)
     assert all(p.device.type == "cpu" for p in model.parameters())
 
 
-# --- progress
-
-
-def test_progress_bar_on_request_only(model, rows, capsys) -> None:
-    calhouse.attribute_dataset(model, rows, "deeplift", progress=True)
+def test_progress_bar_on_request_only(capsys) -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(50, n_features)
+    engine.attribute_dataset(model, X, "deeplift", progress=True)
     assert "deeplift: 100%" in capsys.readouterr().err
-    calhouse.attribute_dataset(model, rows, "deeplift")  # not a terminal: no bar
-    calhouse.layer_conductance_dataset(model, rows, progress=False)
+    engine.attribute_dataset(model, X, "deeplift")  # not a terminal: no bar
+    engine.layer_conductance_dataset(model, X, "1", progress=False)
     assert capsys.readouterr().err == ""
-
-
-# --- bad input
-
-
-def test_unknown_method(model, rows) -> None:
-    with pytest.raises(
-        ValueError,
-        match="unknown attribution method 'shap'; expected one of 'integrated_gradients'",
-    ):
-        calhouse.attribute_dataset(model, rows, "shap")
-
-
-@pytest.mark.parametrize(
-    ("X", "error", "pattern"),
-    [
-        (torch.zeros(4, 7), ValueError, r"X must have shape \(n_samples, 8\) .* got \(4, 7\)"),
-        (torch.zeros(0, 8), ValueError, r"X must have shape \(n_samples, 8\)"),
-        (torch.zeros(4, 8, dtype=torch.float64), TypeError, "X must have dtype torch.float32"),
-        (torch.full((4, 8), float("nan")), ValueError, "X must be finite"),
-        (np.zeros((4, 8), dtype=np.float32), TypeError, "X must be a torch.Tensor"),
-    ],
-)
-def test_bad_X(model, X, error, pattern) -> None:
-    with pytest.raises(error, match=pattern):
-        calhouse.attribute_dataset(model, X, "integrated_gradients")
-    with pytest.raises(error, match=pattern):
-        calhouse.layer_conductance_dataset(model, X)
-
-
-@pytest.mark.parametrize("batch_size", [0, -3, 2.5, True, "64"])
-def test_bad_batch_size(model, rows, batch_size) -> None:
-    with pytest.raises(ValueError, match="batch_size must be a positive integer, got"):
-        calhouse.attribute_dataset(model, rows, "deeplift", batch_size=batch_size)
-    with pytest.raises(ValueError, match="batch_size must be a positive integer, got"):
-        calhouse.layer_conductance_dataset(model, rows, batch_size=batch_size)
-
-
-BAD_OPTIONS = [
-    (
-        "deeplift",
-        {"n_steps": 5},
-        TypeError,
-        "unexpected option.* 'deeplift': n_steps; accepted: none",
-    ),
-    ("integrated_gradients", {"steps": 5}, TypeError, "accepted: n_steps"),
-    (
-        "integrated_gradients",
-        {"n_steps": 0},
-        ValueError,
-        "n_steps must be a positive integer, got 0",
-    ),
-    (
-        "noise_tunnel",
-        {"stdevs": -1.0},
-        ValueError,
-        r"stdevs must be a finite float >= 0, got -1\.0",
-    ),
-    ("noise_tunnel", {"nt_samples": 1.5}, ValueError, "nt_samples must be a positive integer"),
-    (
-        "gradient_shap",
-        {"stdevs": "big"},
-        ValueError,
-        "stdevs must be a finite float >= 0, got 'big'",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    "bad", BAD_OPTIONS, ids=[f"{m}-{next(iter(o))}" for m, o, *_ in BAD_OPTIONS]
-)
-def test_bad_options(model, split, rows, bad) -> None:
-    method, options, error, pattern = bad
-    with pytest.raises(error, match=pattern):
-        calhouse.attribute_dataset(model, rows, method, baselines=split.X_train, **options)
-
-
-def test_bad_baselines(model, rows) -> None:
-    with pytest.raises(
-        ValueError, match="gradient_shap needs baselines: a tensor of reference rows"
-    ):
-        calhouse.attribute_dataset(model, rows, "gradient_shap")
-    with pytest.raises(
-        ValueError,
-        match=r"baselines must have shape \(8,\), \(1, 8\) or one row per row of X \(120, 8\), got \(5, 8\)",
-    ):
-        calhouse.attribute_dataset(model, rows, "deeplift", baselines=torch.zeros(5, 8))
-    with pytest.raises(ValueError, match="baselines must be finite"):
-        calhouse.attribute_dataset(model, rows, "deeplift", baselines=float("inf"))
-    with pytest.raises(ValueError, match="baselines must be finite"):
-        calhouse.attribute_dataset(
-            model, rows, "gradient_shap", baselines=torch.full((3, 8), float("nan"))
-        )
-    with pytest.raises(TypeError, match=r"baselines must have dtype torch\.float32"):
-        calhouse.layer_conductance_dataset(model, rows, baselines=torch.zeros(1, 8).double())
-
-
-def test_bad_model_and_layer(model, rows) -> None:
-    with pytest.raises(TypeError, match=r"model must be a torch\.nn\.Module, got function"):
-        calhouse.attribute_dataset(lambda x: x.sum(1), rows, "integrated_gradients")
-    two_outputs = nn.Linear(8, 2)
-    with pytest.raises(
-        ValueError, match=r"one value per row, shape \(.*, 1\).* returned \(.*, 2\)"
-    ):
-        calhouse.attribute_dataset(two_outputs, rows, "integrated_gradients")
-    with pytest.raises(ValueError, match="unknown layer 'lin9'; expected one of 'lin1', 'relu1'"):
-        calhouse.layer_conductance_dataset(model, rows, "lin9")
-    with pytest.raises(ValueError, match="n_steps must be a positive integer, got 0"):
-        calhouse.layer_conductance_dataset(model, rows, n_steps=0)
 
 
 # --- maps (calhouse.plot_attribution_maps)
