@@ -1,23 +1,31 @@
-"""Hooks that sphinx-gallery calls around each example it runs (named in conf.py).
+"""What the docs build measures and records about each example it runs.
 
-Before an example runs, :func:`reset_example` prepares the interpreter (figure
-text size, Captum's DeepLift notice) and starts two recorders; after it, the
-hook stops them and writes what they saw next to the example's generated page,
-as ``<example>.run.json``:
+sphinx-gallery calls :func:`reset_example` before and after each example
+(``reset_modules`` in ``conf.py``). Before, it prepares the interpreter and
+starts the recorders; after, it writes what they saw as ``<example>.run.json``,
+a file of its own beside sphinx-gallery's copy of the example (:class:`ExampleRun`):
 
-* the example's cost: its wall-clock time and the peak resident set size of the
-  build process while it ran (:class:`PeakRSS`), which ``conf.py`` checks
-  against the budgets :data:`MAX_SECONDS` and :data:`MAX_RSS_BYTES`;
-* its provenance: the versions of calhouse, PyTorch, Captum and scikit-learn,
-  and the sha256 of every data file and model weights file the example read
-  (:class:`FileRecorder`), which ``conf.py`` renders at the end of the page.
+* its cost: wall-clock time and the peak resident set size of the build
+  process while it ran (:class:`PeakRSS`), which ``conf.py`` holds to the
+  budgets :data:`MAX_SECONDS` and :data:`MAX_RSS_BYTES`;
+* its provenance, which the page's provenance box shows: the versions of
+  calhouse, PyTorch, Captum and scikit-learn, the sha256 of each data file and
+  model weights file it read (:class:`FileRecorder`), and the statements of
+  its text that it checked (``page_checks``);
+* the digest of what it ran besides its own file (:func:`inputs_digest`), so
+  that ``conf.py`` can have sphinx-gallery run every example again once
+  calhouse or its models change (sphinx-gallery watches only the example files).
 
-This module imports neither Sphinx nor calhouse at import time, so that the
-test suite can check it on its own.
+As a Sphinx extension (listed in ``conf.py``), it uses those records: it sets
+sphinx-gallery's ``run_stale_examples`` when the inputs changed, fails the
+build for an example over budget, and gives each example page its record for
+the provenance box (``_templates/calhouse-provenance.html``). It imports neither
+Sphinx nor calhouse at import time, so that the test suite can check it alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -29,15 +37,17 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
+import page_checks
 
 try:
     import resource
 except ImportError:  # Windows
     resource = None
 
-#: Text size of the gallery's figures, in points (matplotlib's default is 10). On
-#: a laptop screen a page shows a figure a little narrower than its natural
-#: width; at 11 points its text still reads like the page's own small print.
+HERE = Path(__file__).resolve().parent
+
+#: Text size of the gallery's figures, in points (matplotlib's default is 10): at
+#: the width a laptop screen shows them, 11 points reads like the page's small print.
 FONT_SIZE = 11
 
 #: Longest an example may run in the build, in seconds (wall clock: its code,
@@ -62,28 +72,24 @@ PROVENANCE_LIBRARIES = (
 WEIGHT_SUFFIXES = (".pt", ".pth")
 
 
-# -- peak memory -------------------------------------------------------------------
+# -- peak memory -------------------------------------------------------------------------
 
 
-def _status_kib(field_name: str) -> int | None:
+def _status_kib(name: str) -> int | None:
     """A ``VmXxx`` line of /proc/self/status, in KiB, or None off Linux."""
     try:
         text = Path("/proc/self/status").read_text()
     except OSError:
         return None
-    match = re.search(rf"^{field_name}:\s+(\d+) kB", text, re.MULTILINE)
+    match = re.search(rf"^{name}:\s+(\d+) kB", text, re.MULTILINE)
     return int(match.group(1)) if match else None
 
 
 def _reset_high_water_mark() -> bool:
-    """Reset the kernel's peak-RSS counter (VmHWM) to the current RSS.
-
-    Linux 4.0 and later do this when "5" is written to /proc/self/clear_refs.
-    Returns whether it worked.
-    """
+    """Reset the kernel's peak-RSS counter (VmHWM) to the current RSS; whether it worked."""
     try:
         with Path("/proc/self/clear_refs").open("w") as fh:
-            fh.write("5")
+            fh.write("5")  # Linux 4.0 and later
     except OSError:
         return False
     return _status_kib("VmHWM") is not None
@@ -100,17 +106,12 @@ def _ru_maxrss_bytes() -> int:
 class PeakRSS:
     """The peak resident set size of this process between :meth:`start` and :meth:`stop`.
 
-    On Linux the kernel keeps the high-water mark of the resident set (VmHWM) and
-    lets a process reset it: :meth:`start` resets it to the current RSS and
-    :meth:`stop` reads it, which counts every page the example touched, however
-    briefly, with no sampling. Elsewhere the only figure is the process's peak
-    since it started (``ru_maxrss``), an upper bound: it may over-report an
-    example that follows a hungrier one, never under-report.
-
-    The figure is for the whole build process, threads included: Sphinx and
-    the modules earlier examples imported are part of it (``start_bytes`` says
-    how much), so it is an upper bound on what the example needs on its own.
-    Memory of child processes is not counted.
+    On Linux, :meth:`start` resets the kernel's high-water mark of the resident
+    set (VmHWM) and :meth:`stop` reads it: every page the example touched
+    counts, however briefly, with no sampling. Elsewhere the figure is the
+    process's peak since it started (``ru_maxrss``), an upper bound. Either way
+    it is the whole build process's, Sphinx included (``start_bytes`` says how
+    much that was), and child processes are not counted.
     """
 
     def __init__(self) -> None:
@@ -133,7 +134,7 @@ class PeakRSS:
         return _ru_maxrss_bytes()
 
 
-# -- files an example reads ----------------------------------------------------------
+# -- files an example reads ---------------------------------------------------------------
 
 
 def _is_read(mode: object, flags: object) -> bool:
@@ -148,11 +149,10 @@ def _is_read(mode: object, flags: object) -> bool:
 class FileRecorder:
     """Record the files this process opens for reading while it is active.
 
-    It listens to Python's ``open`` audit event (PEP 578), which
-    :func:`open`, :func:`io.open`, :meth:`pathlib.Path.open` and :func:`os.open`
-    raise: ``torch.load`` of a path, calhouse's checksum of a weights file and
-    its reading of the raw data file all pass through it, whatever the example
-    calls them through. An audit hook cannot be removed, so one hook is added
+    It listens to Python's ``open`` audit event (PEP 578), which :func:`open`,
+    :meth:`pathlib.Path.open` and :func:`os.open` raise: ``torch.load`` of a
+    path and calhouse's reading of the data pass through it, whatever the
+    example calls them through. An audit hook cannot be removed, so one is added
     for the life of the process and records only between :meth:`start` and
     :meth:`stop`.
     """
@@ -193,6 +193,15 @@ class FileRecorder:
         return list(dict.fromkeys(self.paths))
 
 
+# -- provenance -----------------------------------------------------------------------------
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file's bytes, in hex."""
+    with Path(path).open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def weight_files(paths: list[str]) -> list[str]:
     """The model weights among the files read."""
     return [p for p in paths if p.endswith(WEIGHT_SUFFIXES) and Path(p).is_file()]
@@ -213,15 +222,10 @@ def data_files(paths: list[str], raw_data: str | None) -> list[str]:
     ]
 
 
-def _display_name(path: str, models_dir: Path | None) -> str:
-    """A file's name for the page: ``models/<file>`` for shipped weights, else its name.
-
-    Never the absolute path, which differs from one machine to the next.
-    """
-    p = Path(path)
-    if models_dir is not None and p.parent == models_dir:
-        return f"models/{p.name}"
-    return p.name
+def _display_name(path: str) -> str:
+    """A file's name for the page (never its absolute path, which differs by machine)."""
+    p = Path(path).resolve()
+    return f"models/{p.name}" if p.parent.name == "models" else p.name
 
 
 _FINGERPRINTS: dict[str, str] = {}
@@ -242,22 +246,18 @@ def provenance(paths: list[str]) -> dict[str, Any]:
     import importlib
 
     import calhouse
-    from calhouse._io import sha256_file
 
-    versions = {
-        label: importlib.import_module(module).__version__ for label, module in PROVENANCE_LIBRARIES
-    }
-    models = Path(calhouse.models_dir()).resolve()
     raw_data = os.environ.get(calhouse.DATA_ENV_VAR) or None
     data = data_files(paths, raw_data)
-    weights = weight_files(paths)
     record: dict[str, Any] = {
-        "versions": versions,
-        "data": [{"file": _display_name(p, None), "sha256": sha256_file(p)} for p in data],
+        "versions": {
+            label: importlib.import_module(module).__version__
+            for label, module in PROVENANCE_LIBRARIES
+        },
+        "data": [{"file": _display_name(p), "sha256": sha256_file(p)} for p in data],
         "dataset_sha256": None,
         "weights": [
-            {"file": _display_name(str(Path(p).resolve()), models), "sha256": sha256_file(p)}
-            for p in weights
+            {"file": _display_name(p), "sha256": sha256_file(p)} for p in weight_files(paths)
         ],
     }
     if data:
@@ -267,39 +267,30 @@ def provenance(paths: list[str]) -> dict[str, Any]:
     return record
 
 
-def provenance_rst(record: dict[str, Any]) -> str:
-    """The provenance box of an example's page, as reStructuredText.
+def inputs_digest() -> str:
+    """sha256 of what every example runs besides its own file.
 
-    A field list in an admonition of class ``calhouse-provenance``: one field
-    per library version, then ``data`` (each data file read, with its sha256),
-    ``dataset`` (the fingerprint of the arrays, ``CaliforniaHousing.sha256``)
-    and ``weights`` (each weights file read, with its sha256).
+    calhouse's code and shipped models, and the two modules of ``docs/`` that
+    run with each example (this one and ``page_checks``).
     """
+    import calhouse
 
-    def files(entries: list[dict[str, str]], none: str) -> list[str]:
-        if not entries:
-            return [f"      {none}"]
-        return [f"      - ``{e['file']}`` sha256 ``{e['sha256']}``" for e in entries]
-
-    lines = [
-        "",
-        ".. admonition:: Provenance",
-        "   :class: calhouse-provenance",
-        "",
-        "   The output on this page comes from running the example when the site was",
-        "   built, with these versions, data and model weights:",
-        "",
-    ]
-    versions = record["versions"]
-    lines += [f"   :{label}: ``{versions[label]}``" for label, _ in PROVENANCE_LIBRARIES]
-    lines += ["   :data:", "", *files(record["data"], "none read"), ""]
-    if record.get("dataset_sha256"):
-        lines += [f"   :dataset: ``load_california().sha256`` ``{record['dataset_sha256']}``"]
-    lines += ["   :weights:", "", *files(record["weights"], "none: no model loaded"), "", ""]
-    return "\n".join(lines)
+    package = Path(calhouse.__file__).resolve().parent
+    roots = [package, package.parent / "models"]  # the models of an editable install
+    files = sorted(
+        p
+        for root in roots
+        if root.is_dir()
+        for p in root.rglob("*")
+        if p.suffix in {".py", ".pt", ".json"} and "__pycache__" not in p.parts
+    )
+    digest = hashlib.sha256()
+    for path in [*files, HERE / "gallery_hooks.py", HERE / "page_checks.py"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
-# -- the record of a run --------------------------------------------------------------
+# -- the record of a run ---------------------------------------------------------------------
 
 
 @dataclass
@@ -312,12 +303,18 @@ class ExampleRun:
     rss_method: str
     rss_at_start_bytes: int
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: The statements of the page checked with ``page_checks.check``, in order.
+    statements: list[str] = field(default_factory=list)
+    #: :func:`inputs_digest` when it ran.
+    inputs: str = ""
 
     def write(self, path: Path) -> None:
         """Save as JSON (only when the content changed, so Sphinx sees no change otherwise)."""
         text = json.dumps(asdict(self), indent=1, sort_keys=True) + "\n"
         if not path.is_file() or path.read_text() != text:
-            path.write_text(text)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(text)
+            tmp.replace(path)
 
     @classmethod
     def read(cls, path: Path) -> ExampleRun:
@@ -328,6 +325,18 @@ class ExampleRun:
 def run_record_path(example_copy: Path) -> Path:
     """Where the record of ``<gallery dir>/plot_xx.py`` goes: ``plot_xx.run.json``."""
     return example_copy.with_name(example_copy.stem + RUN_SUFFIX)
+
+
+def read_runs(gallery_dir: Path) -> list[ExampleRun]:
+    """The last recorded run of each example of a gallery, in file-name order."""
+    records = (run_record_path(p) for p in sorted(Path(gallery_dir).glob("*.py")))
+    return [ExampleRun.read(r) for r in records if r.is_file()]
+
+
+def run_with_other_inputs(gallery_dir: Path) -> list[str]:
+    """The examples whose last run had other inputs than now (:func:`inputs_digest`)."""
+    current = inputs_digest()
+    return [run.example for run in read_runs(gallery_dir) if run.inputs != current]
 
 
 def over_budget(
@@ -348,7 +357,7 @@ def over_budget(
     return problems
 
 
-# -- the hook ---------------------------------------------------------------------------
+# -- the hook -----------------------------------------------------------------------------------
 
 
 class _Current:
@@ -365,26 +374,19 @@ def _example_copy(gallery_conf: dict, fname: str) -> Path | None:
     if isinstance(gallery_dirs, str):
         gallery_dirs = [gallery_dirs]
     src_dir = Path(gallery_conf.get("src_dir", "."))
-    for gallery_dir in gallery_dirs:
-        candidate = src_dir / gallery_dir / fname
-        if candidate.is_file():
-            return candidate
-    return None
+    candidates = (src_dir / gallery_dir / fname for gallery_dir in gallery_dirs)
+    return next((c for c in candidates if c.is_file()), None)
 
 
 def reset_example(gallery_conf: dict, fname: str, when: str) -> None:
-    """Prepare the interpreter before each example runs, and record it after.
+    """Prepare the interpreter before each example runs, and record the run after.
 
-    Before: sphinx-gallery has just reset matplotlib to its defaults; the figures
-    get :data:`FONT_SIZE`-point text. Captum's DeepLift announces, on every call,
-    that it temporarily hooks the model's ReLU modules and removes the hooks
-    afterwards. The notice is informational, not a problem in the example, so
-    the pages leave it out; the examples say so, and a reader running a script
-    sees it. Only this message is filtered: any other warning still shows up on
-    the page. Then the clock, the peak-RSS meter and the file recorder start.
-
-    After: they stop, and the run's record is written beside the page
-    (:class:`ExampleRun`).
+    Before: sphinx-gallery has just reset matplotlib; the figures get
+    :data:`FONT_SIZE`-point text. Captum's DeepLift announces on every call
+    that it hooks the model's ReLU modules for the call: informational, so the
+    pages leave out this one message (any other warning still shows). Then the
+    clock, the peak-RSS meter, the file recorder and the count of checked
+    statements start. After: they stop, and the :class:`ExampleRun` is written.
     """
     if when == "before":
         mpl.rcParams["font.size"] = FONT_SIZE
@@ -397,6 +399,7 @@ def reset_example(gallery_conf: dict, fname: str, when: str) -> None:
         _Current.target = _example_copy(gallery_conf, fname)
         if _Current.target is not None:
             run_record_path(_Current.target).unlink(missing_ok=True)
+        page_checks.take_checked()
         FileRecorder.shared().start()
         _Current.rss.start()
         _Current.started = time.perf_counter()
@@ -404,6 +407,7 @@ def reset_example(gallery_conf: dict, fname: str, when: str) -> None:
     seconds = time.perf_counter() - _Current.started
     peak = _Current.rss.stop()
     paths = FileRecorder.shared().stop()
+    statements = page_checks.take_checked()
     if _Current.target is None:
         return
     run = ExampleRun(
@@ -413,6 +417,97 @@ def reset_example(gallery_conf: dict, fname: str, when: str) -> None:
         rss_method=_Current.rss.method,
         rss_at_start_bytes=_Current.rss.start_bytes,
         provenance=provenance(paths),
+        statements=statements,
+        inputs=inputs_digest(),
     )
     run.write(run_record_path(_Current.target))
     _Current.target = None
+
+
+# -- in Sphinx ------------------------------------------------------------------------------
+
+
+def _gallery_dir(app: Any) -> Path | None:
+    """The gallery's directory, if the build runs the examples (not ``-D plot_gallery=0``)."""
+    conf = app.config.sphinx_gallery_conf
+    dirs = conf["gallery_dirs"]
+    name = dirs if isinstance(dirs, str) else dirs[0]
+    return Path(app.srcdir) / name if conf["plot_gallery"] else None
+
+
+def rerun_if_inputs_changed(app: Any) -> None:
+    """Have sphinx-gallery run every example if calhouse changed since they last ran."""
+    from sphinx.util import logging
+
+    gallery = _gallery_dir(app)
+    if gallery is not None and (changed := run_with_other_inputs(gallery)):
+        logging.getLogger(__name__).info(
+            "calhouse, its models or the hooks changed since %d examples ran: all run again",
+            len(changed),
+        )
+        app.config.sphinx_gallery_conf["run_stale_examples"] = True
+
+
+def check_budgets(app: Any) -> list[str]:
+    """Log each example's last recorded run (this build's or an earlier one's); errors over budget.
+
+    Errors set the build's exit status, with ``-W`` or without (see :func:`fail_if_over_budget`).
+    """
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    gallery = _gallery_dir(app)
+    runs = read_runs(gallery) if gallery is not None else []
+    limits = {
+        "max_seconds": app.config.calhouse_example_max_seconds,
+        "max_rss_bytes": app.config.calhouse_example_max_rss_bytes,
+    }
+    for run in runs:
+        mib = run.peak_rss_bytes / 2**20
+        logger.info(
+            "%s: %.1f s, peak RSS %.0f MiB (%s)", run.example, run.seconds, mib, run.rss_method
+        )
+    problems = [problem for run in runs for problem in over_budget(run, **limits)]
+    for problem in problems:
+        logger.error("%s (its last run here; a clean build measures again)", problem)
+    app.calhouse_over_budget = bool(problems)
+    return problems
+
+
+def fail_if_over_budget(app: Any, exception: Exception | None) -> None:  # noqa: ARG001
+    """Give the build a failing exit status if an example was over budget."""
+    if getattr(app, "calhouse_over_budget", False):
+        app.statuscode = 1
+
+
+def _run_record(app: Any, docname: str) -> Path | None:
+    gallery = _gallery_dir(app)
+    if gallery is None or not docname.startswith(f"{gallery.name}/"):
+        return None
+    record = run_record_path(gallery / f"{docname.removeprefix(gallery.name + '/')}.py")
+    return record if record.is_file() else None
+
+
+def note_run_record(app: Any, docname: str, source: list[str]) -> None:  # noqa: ARG001
+    """Have Sphinx write an example's page again when its run record changes."""
+    if (record := _run_record(app, docname)) is not None:
+        app.env.note_dependency(str(record))
+
+
+def add_run_to_page(app: Any, pagename: str, templatename, context, doctree) -> None:  # noqa: ARG001
+    """Give an example page's templates its run record, as ``calhouse_run``."""
+    if (record := _run_record(app, pagename)) is not None:
+        context["calhouse_run"] = ExampleRun.read(record)
+
+
+def setup(app: Any) -> dict[str, Any]:
+    """Connect the handlers; the budgets are settings (``-D calhouse_example_max_seconds=1``)."""
+    app.add_config_value("calhouse_example_max_seconds", MAX_SECONDS, "env")
+    app.add_config_value("calhouse_example_max_rss_bytes", MAX_RSS_BYTES, "env")
+    # Around sphinx-gallery's handler (priority 500), which runs the examples.
+    app.connect("builder-inited", rerun_if_inputs_changed, priority=400)
+    app.connect("builder-inited", check_budgets, priority=900)
+    app.connect("source-read", note_run_record)
+    app.connect("html-page-context", add_run_to_page, priority=400)  # before the theme's
+    app.connect("build-finished", fail_if_over_budget)
+    return {"parallel_read_safe": True}

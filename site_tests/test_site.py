@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import sys
 import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,7 +20,16 @@ import sitecheck
 from conftest import EXAMPLES, PAGE_WEIGHTS, ROOT, built_pages
 from playwright.sync_api import Browser, Page, expect
 
+sys.path.insert(0, str(ROOT / "docs"))
+import build_checks
+
 EXAMPLE_NAMES = [p.stem for p in EXAMPLES]
+
+
+def downloaded_source(name: str) -> bytes:
+    """An example as a reader downloads it: its source without the build's hidden checks."""
+    source = (ROOT / "examples" / f"{name}.py").read_text(encoding="utf-8")
+    return build_checks.without_hidden_code(source).encode("utf-8")
 
 
 def example_page(name: str) -> str:
@@ -99,7 +109,7 @@ def test_an_example_downloads_as_script_notebook_and_zip(
     page.goto(base_url + example_page(name))
     links = _download_links(page)
     assert sorted(links) == [".ipynb", ".py", ".zip"], links
-    source = (ROOT / "examples" / f"{name}.py").read_bytes()
+    source = downloaded_source(name)
 
     script = _fetch(page, links[".py"])
     assert script == source
@@ -121,12 +131,11 @@ def test_the_gallery_offers_every_example_in_two_zips(page: Page, base_url: str)
     with zipfile.ZipFile(io.BytesIO(_fetch(page, zips["auto_examples_python.zip"]))) as archive:
         assert sorted(archive.namelist()) == [f"{n}.py" for n in EXAMPLE_NAMES]
         for name in EXAMPLE_NAMES:
-            assert archive.read(f"{name}.py") == (ROOT / "examples" / f"{name}.py").read_bytes()
+            assert archive.read(f"{name}.py") == downloaded_source(name)
     with zipfile.ZipFile(io.BytesIO(_fetch(page, zips["auto_examples_jupyter.zip"]))) as archive:
         assert sorted(archive.namelist()) == [f"{n}.ipynb" for n in EXAMPLE_NAMES]
         for name in EXAMPLE_NAMES:
-            source = (ROOT / "examples" / f"{name}.py").read_text(encoding="utf-8")
-            check_notebook(archive.read(f"{name}.ipynb"), source)
+            check_notebook(archive.read(f"{name}.ipynb"), downloaded_source(name).decode("utf-8"))
 
 
 # -- search, theme, gallery ------------------------------------------------------------------------
@@ -265,6 +274,24 @@ def _files(text: str) -> dict[str, str]:
     return dict(re.findall(r"(\S+) sha256 ([0-9a-f]{64})", text))
 
 
+def expected_statements(source: str) -> tuple[list[str], bool]:
+    """The statements the example checks (``check(cond, "statement", ...)``), in order.
+
+    Only when each call runs once is that exactly what its page lists; a call in
+    a loop or comprehension may run more often (then False).
+    """
+    calls = sorted(_called(source, "check"), key=lambda call: (call.lineno, call.col_offset))
+    assert all(isinstance(c.args[1], ast.Constant) for c in calls), "statements are literal text"
+    loops = (ast.For, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    in_loop = any(
+        call in ast.walk(node)
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, loops)
+        for call in calls
+    )
+    return [c.args[1].value for c in calls], not in_loop
+
+
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_an_example_page_states_its_provenance(
     page: Page, base_url: str, name: str, dataset_sha256: str
@@ -290,3 +317,18 @@ def test_an_example_page_states_its_provenance(
     if raw:
         assert _files(shown["data"]) == {Path(raw).name: _sha256(Path(raw))}
     assert shown["dataset"].split()[-1] == dataset_sha256
+
+    statements, exactly = expected_statements(source)
+    if not statements:  # not yet converted to hidden checks: its checks show in its code
+        assert "checked" not in shown
+        return
+    match = re.fullmatch(
+        r"(\d+) statements? of this page, true when it was built", shown["checked"]
+    )
+    assert match, shown["checked"]
+    listed = page.locator(".calhouse-provenance details li").all_text_contents()
+    assert int(match.group(1)) == len(listed)
+    if exactly:
+        assert listed == statements
+    else:
+        assert set(listed) == set(statements)

@@ -1,5 +1,6 @@
-"""What the docs build does besides Sphinx's work: budgets, provenance, reproducible zips,
-no remote loads (docs/gallery_hooks.py and docs/build_checks.py, checked without Sphinx).
+"""What the docs build does besides Sphinx's work: hidden checks, budgets, provenance, pins,
+reproducible zips, no remote loads (docs/page_checks.py, docs/gallery_hooks.py and
+docs/build_checks.py, checked without Sphinx; site_tests/ checks them in a build).
 """
 
 from __future__ import annotations
@@ -8,12 +9,14 @@ import hashlib
 import io
 import json
 import re
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 import torch
+from packaging.utils import canonicalize_name
 
 import calhouse
 
@@ -21,6 +24,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 sys.path.insert(0, str(DOCS))
 import build_checks
 import gallery_hooks
+import page_checks
 
 MiB = 2**20
 
@@ -34,6 +38,55 @@ def _run(**changes: object) -> gallery_hooks.ExampleRun:
         "rss_at_start_bytes": 400 * MiB,
     }
     return gallery_hooks.ExampleRun(**{**values, **changes})
+
+
+# -- hidden checks ------------------------------------------------------------------------
+
+
+def test_a_true_statement_passes_silently_and_is_counted(capsys: pytest.CaptureFixture) -> None:
+    page_checks.take_checked()
+    rmse = 0.658
+    assert page_checks.check(rmse < 0.7, "the test RMSE is below 0.7", rmse=rmse) is None
+    page_checks.check([1], "a non-empty list is true")
+    assert capsys.readouterr() == ("", "")  # nothing added to the example's output
+    assert page_checks.take_checked() == ["the test RMSE is below 0.7", "a non-empty list is true"]
+    assert page_checks.take_checked() == []  # a new count
+
+
+def test_a_false_statement_is_an_error_naming_it_and_its_values() -> None:
+    page_checks.take_checked()
+    left, right = 2, 1.5
+    with pytest.raises(page_checks.StatementError) as caught:
+        page_checks.check(left < right, "two is less than one", left=left, right=right)
+    assert str(caught.value) == (
+        'the page says "two is less than one", which no longer holds (left=2, right=1.5)'
+    )
+    assert not isinstance(caught.value, AssertionError)
+    assert page_checks.take_checked() == []  # not counted
+
+
+def test_a_check_needs_its_statement() -> None:
+    with pytest.raises(TypeError, match="needs the statement it checks, as text; got ''"):
+        page_checks.check(True, "")
+
+
+def test_checks_hold_under_python_optimisations() -> None:
+    # python -O drops assert statements, not these checks.
+    code = (
+        "import page_checks\n"
+        "try:\n"
+        "    page_checks.check(False, 'it holds')\n"
+        "except page_checks.StatementError as e:\n"
+        "    print('raised:', e)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-O", "-c", code],
+        cwd=DOCS,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == 'raised: the page says "it holds", which no longer holds\n'
 
 
 # -- budgets ------------------------------------------------------------------------------
@@ -138,8 +191,10 @@ def test_the_hook_writes_the_record_of_an_example(
     (gallery / "plot_99_demo.py").write_text("# the copy sphinx-gallery makes\n")
     conf = {"src_dir": str(tmp_path), "gallery_dirs": ["auto_examples"]}
 
+    page_checks.check(True, "checked before the example: not its statement")
     gallery_hooks.reset_example(conf, "plot_99_demo.py", "before")
     calhouse.load_or_train_model("tutorial", log=None)
+    page_checks.check(run_count := 1, "one example ran", run_count=run_count)
     gallery_hooks.reset_example(conf, "plot_99_demo.py", "after")
 
     run = gallery_hooks.ExampleRun.read(gallery / "plot_99_demo.run.json")
@@ -148,6 +203,9 @@ def test_the_hook_writes_the_record_of_an_example(
     assert run.peak_rss_bytes >= run.rss_at_start_bytes > 0
     assert [w["file"] for w in run.provenance["weights"]] == ["models/california_model.pt"]
     assert run.provenance["data"] == []  # it loaded a model, no data
+    assert run.statements == ["one example ran"]
+    assert run.inputs == gallery_hooks.inputs_digest()
+    assert gallery_hooks.run_with_other_inputs(gallery) == []
     assert gallery_hooks.over_budget(run, max_seconds=0) == [
         f"plot_99_demo.py ran for {run.seconds:.1f} s, over the budget of 0 s"
     ]
@@ -155,24 +213,22 @@ def test_the_hook_writes_the_record_of_an_example(
     assert str(tmp_path) not in (gallery / "plot_99_demo.run.json").read_text()
 
 
-def test_the_provenance_box_lists_versions_data_and_weights() -> None:
-    record = {
-        "versions": {
-            "calhouse": "0.1.0",
-            "torch": "2.13.0",
-            "captum": "0.9.0",
-            "scikit-learn": "1",
-        },
-        "data": [{"file": "cal_housing.data", "sha256": "a" * 64}],
-        "dataset_sha256": "b" * 64,
-        "weights": [],
-    }
-    text = gallery_hooks.provenance_rst(record)
-    assert ".. admonition:: Provenance\n   :class: calhouse-provenance\n" in text
-    assert "   :torch: ``2.13.0``\n" in text
-    assert f"      - ``cal_housing.data`` sha256 ``{'a' * 64}``\n" in text
-    assert f"   :dataset: ``load_california().sha256`` ``{'b' * 64}``\n" in text
-    assert "   :weights:\n\n      none: no model loaded\n" in text
+def test_examples_that_ran_with_other_inputs_are_found(tmp_path: Path) -> None:
+    for name, inputs in [("plot_01_a", gallery_hooks.inputs_digest()), ("plot_02_b", "0" * 64)]:
+        (tmp_path / f"{name}.py").write_text("# the copy\n")
+        _run(example=f"{name}.py", inputs=inputs).write(tmp_path / f"{name}.run.json")
+    (tmp_path / "plot_03_never_ran.py").write_text("# no record: sphinx-gallery runs it anyway\n")
+    assert [r.example for r in gallery_hooks.read_runs(tmp_path)] == [
+        "plot_01_a.py",
+        "plot_02_b.py",
+    ]
+    assert gallery_hooks.run_with_other_inputs(tmp_path) == ["plot_02_b.py"]
+
+
+def test_the_inputs_digest_covers_calhouse_and_the_hooks() -> None:
+    digest = gallery_hooks.inputs_digest()
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    assert gallery_hooks.inputs_digest() == digest  # the same files, the same digest
 
 
 # -- reproducible zips --------------------------------------------------------------------
@@ -202,14 +258,28 @@ def test_zips_made_at_different_times_become_identical() -> None:
         assert {i.external_attr >> 16 for i in archive.infolist()} == {0o100644}
 
 
-def test_a_zip_is_rewritten_once(tmp_path: Path) -> None:
-    path = tmp_path / "plot_a.zip"
+def test_zip_entries_can_be_transformed() -> None:
+    data = _zip({"a.py": b"x = 1\n", "a.ipynb": b"{}"}, (2024, 1, 1, 0, 0, 0))
+    fixed = build_checks.reproducible_zip_bytes(
+        data,
+        1_767_225_600,
+        lambda name, content: content.upper() if name.endswith(".py") else content,
+    )
+    with zipfile.ZipFile(io.BytesIO(fixed)) as archive:
+        assert archive.read("a.py") == b"X = 1\n"
+        assert archive.read("a.ipynb") == b"{}"
+
+
+def test_a_downloaded_zip_is_rewritten_once(tmp_path: Path) -> None:
+    folder = tmp_path / "_downloads" / "x"
+    folder.mkdir(parents=True)
+    path = folder / "plot_a.zip"
     path.write_bytes(_zip({"plot_a.py": b"x = 1\n"}, (2024, 1, 1, 0, 0, 0)))
-    assert build_checks.make_zip_reproducible(path, 1_767_225_600) is True
+    assert build_checks.finish_downloads(tmp_path, 1_767_225_600) == ["_downloads/x/plot_a.zip"]
     first = path.read_bytes()
-    assert build_checks.make_zip_reproducible(path, 1_767_225_600) is False
+    assert build_checks.finish_downloads(tmp_path, 1_767_225_600) == []
     assert path.read_bytes() == first
-    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+    assert list(folder.iterdir()) == [path]  # no temporary file left behind
 
 
 def test_source_date_epoch_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -275,20 +345,32 @@ def test_the_records_round_trip(tmp_path: Path) -> None:
     assert json.loads(path.read_text())["example"] == "plot_99_demo.py"
 
 
+# -- the pins --------------------------------------------------------------------------------
+
+
+def test_pins_are_read_by_canonical_name(tmp_path: Path) -> None:
+    path = tmp_path / "constraints.txt"
+    path.write_text("# tested\ntyping_extensions==4.16.0\n\nScikit-Learn==1.9.1  # note\n")
+    assert build_checks.pins(path) == {"typing-extensions": "4.16.0", "scikit-learn": "1.9.1"}
+    path.write_text("numpy==2.4.6\ntorch>=2.4\n")
+    with pytest.raises(ValueError, match=r"line 2: expected name==version, got 'torch>=2.4'"):
+        build_checks.pins(path)
+
+
+def test_the_project_pins_torch_and_its_build_backend() -> None:
+    pins = build_checks.pins()
+    assert pins["torch"] == "2.13.0"
+    backend = build_checks.pyproject()["build-system"]["build-backend"]
+    assert backend == "hatchling.build"
+    assert "hatchling" in pins  # the docs build makes the wheel with it, offline
+
+
 def test_the_browser_tests_tools_are_pinned_and_chromium_is_installed_by_ci() -> None:
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     root = DOCS.parent
-    groups = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))[
-        "dependency-groups"
-    ]
-    pinned = {
-        line.split("==")[0].lower()
-        for line in (root / "constraints.txt").read_text(encoding="utf-8").splitlines()
-        if "==" in line
-    }
-    browser = {re.split(r"[<>=!~ ]", req)[0].lower() for req in groups["browser"]}
+    groups = build_checks.pyproject()["dependency-groups"]
+    browser = {canonicalize_name(re.split(r"[<>=!~ ]", req)[0]) for req in groups["browser"]}
     assert {"playwright", "nbformat", "pytest"} <= browser
-    assert sorted(browser - pinned) == []
+    assert sorted(browser - set(build_checks.pins())) == []
     ci = (root / ".ci" / "run").read_text(encoding="utf-8")
     assert "apt-get install" in ci
     assert "chromium" in ci
