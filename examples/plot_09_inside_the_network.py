@@ -25,6 +25,8 @@ never uses them.)
 # tutorial's conductance of the same ten neurons (``LayerConductance`` on the
 # inputs of ``lin4``, 100 steps from the all-zero baseline). The inputs require
 # gradients from the start, so Captum need not switch them on and warn.
+import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from captum.attr import (
     IntegratedGradients,
@@ -49,14 +51,65 @@ conductance = (
 )
 fires = (activations > 0).float().mean(0)
 total = conductance.sum(0)
-fig = calhouse.plot_neuron_activity(fires, total, layer="relu3")
-
 never = [k for k in range(10) if fires[k] == 0]
 zero = [k for k in range(10) if bool((conductance[:, k] == 0).all())]
 print(f"{'neuron':>6} {'fires on':>9} {'conductance':>12}")
 for k in range(10):
     print(f"{k:>6} {fires[k].item():>9.0%} {total[k].item():>12.4f}")
-print(f"never fire on a test district: {never}; exactly zero conductance: {zero}")
+print(f"never fire on a test district: {never}")
+print(f"exactly zero conductance:      {zero}")
+
+# %%
+# Two bar charts side by side show it: how often each neuron fires, and its
+# summed conductance. The neurons that never fire are marked "never".
+neurons = np.arange(10)
+fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 3.8), layout="constrained")
+left.bar(neurons, 100 * fires, color="#0072B2")
+right.bar(neurons, total, color="#0072B2")
+vertical = {"rotation": 90, "ha": "center", "va": "bottom"}
+for ax in (left, right):
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(neurons)
+    ax.set_xlabel("neuron of relu3")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    for k in never:
+        ax.annotate("never", (k, 0), (0, 4), textcoords="offset points", **vertical)
+left.set(ylim=(0, 105), ylabel="test districts where it fires (%)", title="Activity")
+right.set(ylabel="summed conductance", title="Conductance (the tutorial's chart)")
+plt.show()
+# sphinx_gallery_thumbnail_number = 1
+# sphinx_gallery_start_ignore
+from page_checks import check, describe
+
+describe(
+    fig,
+    "Two bar charts of relu3's ten neurons: neuron 0 fires on every test district and "
+    "carries most of the conductance, neurons 2 and 3 fire on about two thirds, and six "
+    "neurons never fire and conduct nothing or almost nothing.",
+)
+check(
+    len(never) == 6 and sum(bool(0 < f < 0.01) for f in fires) == 1,
+    "Six of the ten neurons never fire on any of the 180 test districts, and one more "
+    "fires on a single district",
+    fires=fires.tolist(),
+)
+check(
+    fires[0] == 1
+    and total[0] > 0.7 * total.abs().sum()
+    and all(0.5 < fires[k] < 0.8 for k in (2, 3)),
+    "neuron 0 fires on every district and carries most of the conductance, neurons 2 "
+    "and 3 fire on about two thirds of them",
+    fires=fires.tolist(),
+    total=total.tolist(),
+)
+check(
+    len(zero) == 4 and set(zero) <= set(never),
+    "Four of the six silent neurons have exactly zero conductance",
+    zero=zero,
+    never=never,
+)
+# sphinx_gallery_end_ignore
 
 # %%
 # Six of the ten neurons never fire on any of the 180 test districts (marked
@@ -65,28 +118,7 @@ print(f"never fire on a test district: {never}; exactly zero conductance: {zero}
 # neurons 2 and 3 fire on about two thirds of them. Four of the six silent
 # neurons have exactly zero conductance. That explains the tutorial's zero bars:
 # they belong to neurons that are dead on this data.
-calhouse.claim(
-    len(never) == 6 and sum(bool(0 < f < 0.01) for f in fires) == 1,
-    "six of the ten neurons never fire on a test district, and one fires on a single district",
-    fires=fires.tolist(),
-)
-calhouse.claim(
-    fires[0] == 1
-    and total[0] > 0.7 * total.abs().sum()
-    and all(0.5 < fires[k] < 0.8 for k in (2, 3)),
-    "neuron 0 fires everywhere and carries most of the conductance; neurons 2 and 3 fire on "
-    "about two thirds",
-    fires=fires.tolist(),
-    total=total.tolist(),
-)
-calhouse.claim(
-    len(zero) == 4 and set(zero) <= set(never),
-    "four of the silent neurons have exactly zero conductance",
-    zero=zero,
-    never=never,
-)
-
-# %%
+#
 # Why not all six?
 # ----------------
 # Conductance is not measured at the district alone: like Integrated
@@ -102,23 +134,30 @@ dead_on_paths = [k for k in range(10) if not on_path[k]]
 at_zero = LayerActivation(model, model.relu3).attribute(torch.zeros(1, len(names)))[0]
 print(f"never fire anywhere on the paths: {dead_on_paths}")
 print(f"fire at the all-zero baseline: {[k for k in range(10) if at_zero[k] > 0]}")
-calhouse.claim(
+others = sorted(set(never) - set(zero))
+print(f"conductance of the other silent neurons {others}:", end=" ")
+print(", ".join(f"{total[k].item():.4f}" for k in others))
+# sphinx_gallery_start_ignore
+check(
     dead_on_paths == zero,
-    "the neurons with exactly zero conductance are those that never fire on the paths",
+    "The neurons with exactly zero conductance are exactly those that never fire "
+    "anywhere between the baseline and a district",
     dead_on_paths=dead_on_paths,
     zero=zero,
 )
-others = sorted(set(never) - set(zero))
-calhouse.claim(
-    all(on_path[k] for k in others) and at_zero[9] > 0,
-    "the two other silent neurons fire somewhere on the paths, neuron 9 at the baseline itself",
+check(
+    len(others) == 2 and all(on_path[k] for k in others) and at_zero[9] > 0,
+    "The two others are silent at every district but fire on the way there; neuron 9 "
+    "even fires at the all-zero input itself",
+    others=others,
     at_zero=at_zero.tolist(),
 )
-calhouse.claim(
+check(
     all(0 < abs(total[k]) < 0.01 * total[0] for k in others),
-    "their conductance is small but not zero",
+    "Their conductance is small but not zero",
     others={k: total[k].item() for k in others},
 )
+# sphinx_gallery_end_ignore
 
 # %%
 # The neurons with exactly zero conductance are exactly those that never fire
@@ -132,12 +171,16 @@ silent_counts = {}
 for layer in ("relu1", "relu2"):
     out = LayerActivation(model, getattr(model, layer)).attribute(X).detach()
     silent_counts[layer] = int(((out > 0).sum(0) == 0).sum())
-    print(f"{layer}: {silent_counts[layer]} of {out.shape[1]} units never fire on a test district")
-calhouse.claim(
+    count, units = silent_counts[layer], out.shape[1]
+    print(f"{layer}: {count} of {units} units never fire on a test district")
+# sphinx_gallery_start_ignore
+check(
     0.25 < silent_counts["relu1"] / 100 < 1 / 3 and silent_counts["relu2"] / 50 > 1 / 3,
-    "almost a third of relu1's units and more than a third of relu2's never fire",
+    "Almost a third of the first layer's units and more than a third of the second's "
+    "never fire on this data",
     silent_counts=silent_counts,
 )
+# sphinx_gallery_end_ignore
 
 # %%
 # Almost a third of the first layer's units and more than a third of the
@@ -158,50 +201,81 @@ lig = LayerIntegratedGradients(model, model.lin1)
 hidden = lig.attribute(X, n_steps=50).detach()
 inputs = lig.attribute(X, n_steps=50, attribute_to_layer_input=True).detach()
 plain = IntegratedGradients(model).attribute(X, n_steps=50).detach()
+sums_gap = (hidden.sum(1) - plain.sum(1)).abs().max().item()
+inputs_gap = (inputs - plain).abs().max().item()
 print(f"hidden attributions: {tuple(hidden.shape)}")
-print(
-    f"largest difference of the row sums, layer vs inputs: {(hidden.sum(1) - plain.sum(1)).abs().max():.1e}"
+print(f"largest difference of the row sums, layer vs inputs: {sums_gap:.1e}")
+print(f"on lin1's input, vs IntegratedGradients: {inputs_gap:.1e}")
+# sphinx_gallery_start_ignore
+check(
+    sums_gap < 1e-4 and inputs_gap < 1e-5,
+    "Its attributions for a district still add up to f(x) - f(0); on the layer's input "
+    "it is plain Integrated Gradients",
+    sums_gap=sums_gap,
+    inputs_gap=inputs_gap,
 )
-print(f"on lin1's input, vs IntegratedGradients: {(inputs - plain).abs().max():.1e}")
-calhouse.claim(
-    (hidden.sum(1) - plain.sum(1)).abs().max() < 1e-4 and (inputs - plain).abs().max() < 1e-5,
-    "the layer attributions add up to the same totals, and on lin1's input they are plain IG",
-)
+# sphinx_gallery_end_ignore
 
+# %%
+# How is the attribution shared among the 100 units? The bars give each unit's
+# share of the total absolute attribution, largest first, and the line their
+# running total.
 magnitude = hidden.abs().sum(0)
-fig = calhouse.plot_sorted_shares(
-    magnitude,
-    title="lin1's 100 units: share of the total absolute attribution",
-    xlabel="units of lin1, largest share first",
-)
-running = torch.cumsum(magnitude.sort(descending=True).values, 0) / magnitude.sum()
-half = int((running < 0.5).sum()) + 1
-ninety = int((running < 0.9).sum()) + 1
+shares = 100 * magnitude.sort(descending=True).values / magnitude.sum()
+running = torch.cumsum(shares, 0)
+half = int((running < 50).sum()) + 1
+ninety = int((running < 90).sum()) + 1
 silent_units = (hidden == 0).all(0)
 silent = int(silent_units.sum())
+print(f"{half} units carry half of the total, {ninety} carry 90%, {silent} get zero")
+
+ranks = np.arange(1, len(shares) + 1)
+fig, ax = plt.subplots(figsize=(9.6, 3.8), layout="constrained")
+ax.bar(ranks, shares, color="#0072B2", width=0.85, label="share of one unit")
+ax.set(xlabel="units of lin1, largest share first", ylabel="share of the total (%)")
+ax.set_xlim(0.3, len(shares) + 0.7)
+ax.set_title("lin1's 100 units: share of the total absolute attribution")
+twin = ax.twinx()
+twin.plot(ranks, running, color="black", label="running total")
+for pct, rank in ((50, half), (90, ninety)):
+    point = (rank, running[rank - 1].item())
+    twin.plot(*point, "o", color="#D55E00", markersize=7)
+    twin.annotate(f"{pct}%: {rank} units", point, (8, -14), textcoords="offset points")
+twin.set(ylim=(0, 105), ylabel="running total (%)")
+handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+ax.legend(handles=handles, loc="center right")
+ax.grid(True, axis="y", alpha=0.3)
+plt.show()
+# sphinx_gallery_start_ignore
 dead_at_districts = (LayerActivation(model, model.relu1).attribute(X) <= 0).all(0)
-print(f"{half} units carry half of the total, {ninety} carry 90%, {silent} get exactly zero")
+describe(
+    fig,
+    f"Bars of the 100 units of lin1 sorted by their share of the absolute attribution, "
+    f"with a running-total line that passes 50% at {half} units and 90% at {ninety}; "
+    f"the last {silent} units get nothing.",
+)
+check(
+    8 <= half <= 15 and 25 <= ninety <= 45 and silent > 12,
+    "about a tenth of them carry half of the total, about a third carry 90%, and more "
+    "than a dozen get nothing at all",
+    half=half,
+    ninety=ninety,
+    silent=silent,
+)
+check(
+    bool(dead_at_districts[silent_units].all()),
+    "Those are all among the units of relu1 that never fire on a test district",
+    silent=silent,
+    dead=int(dead_at_districts.sum()),
+)
+# sphinx_gallery_end_ignore
 
 # %%
 # The attribution concentrates on a minority of the 100 units: about a tenth of
 # them carry half of the total, about a third carry 90%, and more than a dozen
 # get nothing at all. Those are all among the units of ``relu1`` that never
 # fire on a test district, the same story as in ``relu3``.
-calhouse.claim(
-    8 <= half <= 15 and 25 <= ninety <= 45 and silent > 12,
-    "about a tenth of the units carry half, about a third carry 90%, over a dozen get nothing",
-    half=half,
-    ninety=ninety,
-    silent=silent,
-)
-calhouse.claim(
-    bool(dead_at_districts[silent_units].all()),
-    "every unit that gets nothing is one of relu1's units that never fire on a test district",
-    silent=silent,
-    dead=int(dead_at_districts.sum()),
-)
-
-# %%
+#
 # One neuron's inputs: ``NeuronConductance``
 # ------------------------------------------
 # Neuron 0 of ``relu3`` carries most of the conductance. Which input features
@@ -215,21 +289,62 @@ neuron = (
     .attribute(X, neuron_selector=top, n_steps=100, attribute_to_neuron_input=True)
     .detach()
 )
-shares = {
-    f"neuron {top} of relu3 (NeuronConductance)": neuron.abs().mean(0) / neuron.abs().mean(0).sum(),
-    "whole model (Integrated Gradients)": plain.abs().mean(0) / plain.abs().mean(0).sum(),
-}
+neuron_share = neuron.abs().mean(0) / neuron.abs().mean(0).sum()
+model_share = plain.abs().mean(0) / plain.abs().mean(0).sum()
+gap = abs(neuron.sum().item() / total[top].item() - 1)
+print(f"neuron {top}: its input conductances sum to its conductance within {gap:.1%}")
+for name, a, b in zip(names, neuron_share, model_share, strict=True):
+    print(f"{name:<11} neuron {a:>6.1%}   model {b:>6.1%}")
+
 fig = calhouse.plot_grouped_bars(
-    shares,
+    {
+        f"neuron {top} of relu3 (NeuronConductance)": neuron_share,
+        "whole model (Integrated Gradients)": model_share,
+    },
     names,
-    colors=["#34b8e0", "#eb5e7c"],
+    colors=["#E69F00", calhouse.METHOD_COLORS["integrated_gradients"]],
+    hatches=["//", ""],
     title=f"What feeds neuron {top}",
     ylabel="share of mean |attribution|",
+    legend=False,
 )
-gap = abs(neuron.sum().item() / total[top].item() - 1)
-print(f"neuron {top}: its input conductances add up to its layer conductance within {gap:.1%}")
-for name, a, b in zip(names, *shares.values(), strict=True):
-    print(f"{name:<11} neuron {a:>6.1%}   model {b:>6.1%}")
+fig.legend(loc="outside upper center", ncols=2)
+plt.show()
+# sphinx_gallery_start_ignore
+neuron_ranking = [names[j] for j in np.argsort(-neuron_share.numpy())]
+largest_raw = [names[j] for j in np.argsort(-split.X_test.abs().mean(0).numpy())]
+describe(
+    fig,
+    f"Grouped bars of each feature's share in neuron {top}'s conductance and in the whole "
+    "model's Integrated Gradients: the neuron is fed mostly by Population and Longitude, "
+    "while the whole model leans most on MedInc.",
+)
+check(
+    top == 0 and gap < 0.02,
+    "The neuron's input conductances add up to its conductance in the tutorial's chart, "
+    "within about a percent",
+    top=top,
+    gap=gap,
+)
+check(
+    set(neuron_ranking[:2]) == {"Population", "Longitude"}
+    and neuron_ranking[2] == "MedInc"
+    and neuron_share[0] < model_share[0]
+    and names[int(model_share.argmax())] == "MedInc"
+    and set(largest_raw[:2]) == {"Population", "Longitude"},
+    "Neuron 0 is fed above all by Population and Longitude, the two features with the "
+    "largest raw values, and MedInc, the model's most "
+    "important feature overall, comes only third for it, with a smaller share than in the "
+    "whole model",
+    neuron_ranking=neuron_ranking,
+    model_share=model_share.tolist(),
+)
+check(
+    0.2 < neuron_share[names.index("Longitude")] < 0.3,
+    "a quarter of what this neuron carries is booked to Longitude",
+    share=neuron_share[names.index("Longitude")].item(),
+)
+# sphinx_gallery_end_ignore
 
 # %%
 # The neuron's input conductances add up to its conductance in the tutorial's
@@ -241,25 +356,3 @@ for name, a, b in zip(names, *shares.values(), strict=True):
 # to Longitude, the attribution that
 # :ref:`sphx_glr_auto_examples_plot_05_baselines.py` showed to be an artefact of
 # that baseline.
-neuron_ranking = calhouse.rank_features(shares[f"neuron {top} of relu3 (NeuronConductance)"])
-model_share = shares["whole model (Integrated Gradients)"]
-neuron_share = shares[f"neuron {top} of relu3 (NeuronConductance)"]
-calhouse.claim(
-    top == 0 and gap < 0.02,
-    "neuron 0's input conductances add up to its layer conductance within 2%",
-    gap=gap,
-)
-calhouse.claim(
-    0.2 < neuron_share[names.index("Longitude")] < 0.3,
-    "a quarter of what the neuron carries is booked to Longitude",
-    share=neuron_share[names.index("Longitude")].item(),
-)
-calhouse.claim(
-    set(neuron_ranking[:2]) == {"Population", "Longitude"}
-    and neuron_ranking[2] == "MedInc"
-    and neuron_share[0] < model_share[0],
-    "neuron 0 is fed above all by Population and Longitude, MedInc third",
-    neuron_ranking=neuron_ranking,
-)
-
-# sphinx_gallery_thumbnail_number = 1
