@@ -6,7 +6,6 @@ attribution helpers); the examples keep Captum's own calls in view.
 
 from calhouse.attribution import (
     BASELINE_KINDS,
-    METHODS,
     Contributions,
     as_regressor,
     attribute,
@@ -29,6 +28,7 @@ from calhouse.attribution import (
 from calhouse.claims import ClaimError, claim
 from calhouse.data import (
     DATA_ENV_VAR,
+    DataDownloadError,
     FEATURE_DESCRIPTIONS,
     FEATURE_NAMES,
     RAW_COLUMNS,
@@ -57,39 +57,40 @@ from calhouse.model import (
     read_metadata,
     save_model,
 )
-from calhouse.plotting import (
+from calhouse._legacy_plotting import (
     BASELINE_COLORS,
     FIGURE_WIDTH,
-    METHOD_COLORS,
-    plot_attribution_bars,
     plot_attribution_maps,
     plot_beeswarm,
     plot_features_vs_target,
     plot_grouped_bar_panels,
-    plot_grouped_bars,
-    plot_loss_curve,
     plot_neuron_activity,
     plot_rank_agreement,
     plot_sorted_shares,
     plot_waterfall,
 )
+from calhouse.estimator import TorchRegressor
+from calhouse.plotting import (
+    METHOD_COLORS,
+    plot_attribution_bars,
+    plot_grouped_bars,
+    plot_loss_curve,
+)
 from calhouse.scale import (
     CHUNK_EVALUATIONS,
+    METHODS,
     attribute_dataset,
     layer_conductance_dataset,
 )
-from calhouse.train import (
+from calhouse.shipped import (
     MODELS,
     ModelSpec,
-    TrainingConfig,
-    TrainingResult,
     build_metadata,
     fit,
     load_or_train_model,
-    rmse,
     train_and_save,
-    train_model,
 )
+from calhouse.train import TrainingConfig, TrainingResult, rmse, train_model
 
 __version__ = "0.1.0"
 
@@ -98,6 +99,7 @@ __all__ = [
     "BASELINE_KINDS",
     "CHUNK_EVALUATIONS",
     "DATA_ENV_VAR",
+    "DataDownloadError",
     "FEATURE_DESCRIPTIONS",
     "FEATURE_NAMES",
     "FIGURE_WIDTH",
@@ -119,6 +121,7 @@ __all__ = [
     "Split",
     "StandardizedCaliforniaModel",
     "TrainingConfig",
+    "TorchRegressor",
     "TrainingResult",
     "__version__",
     "arrays_sha256",

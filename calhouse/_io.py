@@ -17,6 +17,38 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def check_writable(path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Check, before any long work, that a file can be written at ``path``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is false.
+    IsADirectoryError
+        If ``path`` is a directory.
+    NotADirectoryError
+        If a parent of ``path`` is a file, so that its directory cannot be made.
+    PermissionError
+        If the nearest existing parent directory is not writable.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory; expected the path of a file to write")
+    if path.exists() and not overwrite:
+        raise FileExistsError(
+            f"{path} already exists; refusing to overwrite it (pass overwrite=True, "
+            "or --force on the command line, to replace it)"
+        )
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"cannot write {path}: {parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write {path}: {parent} is not writable")
+    return path
+
+
 def atomic_write_bytes(
     path: str | os.PathLike[str], data: bytes, *, overwrite: bool = False
 ) -> Path:

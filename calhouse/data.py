@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,14 @@ class DataFileError(ValueError):
     """A data file is missing, malformed, truncated or not the expected file."""
 
 
+class DataDownloadError(ConnectionError):
+    """The data could not be downloaded, and no local copy was named."""
+
+
+#: What scikit-learn's :func:`~sklearn.datasets.fetch_california_housing` downloads.
+DOWNLOAD_URL = "https://ndownloader.figshare.com/files/5976036"
+
+
 @dataclass(frozen=True)
 class CaliforniaHousing:
     """The full dataset: 20,640 districts.
@@ -157,6 +166,11 @@ def read_raw_file(path: str | os.PathLike[str], *, verify_checksum: bool = True)
         not a finite number, the row count is not 20,640, or the checksum differs.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataFileError(
+            f"{path} is a directory; expected the raw StatLib file cal_housing.data "
+            f"({RAW_N_ROWS} rows, 9 columns) itself, e.g. {path / 'cal_housing.data'}"
+        )
     if not path.is_file():
         raise DataFileError(
             f"{path}: no such file. Expected the raw StatLib cal_housing.data "
@@ -196,6 +210,12 @@ def read_raw_file(path: str | os.PathLike[str], *, verify_checksum: bool = True)
         )
     if verify_checksum:
         actual = sha256_file(path)
+        if actual != RAW_SHA256 and b"\r\n" in path.read_bytes():
+            raise DataFileError(
+                f"{path}: the file has Windows line endings (CRLF), so its sha256 is not "
+                f"the original's {RAW_SHA256}; convert the line endings back to LF "
+                "(e.g. `dos2unix`, or git's core.autocrlf=false) and try again"
+            )
         if actual != RAW_SHA256:
             raise DataFileError(
                 f"{path}: sha256 is {actual}, expected {RAW_SHA256}. The file parses "
@@ -269,9 +289,21 @@ def load_california(path: str | os.PathLike[str] | None = None) -> CaliforniaHou
     if path is not None:
         X, y = derive_features(read_raw_file(path))
         return CaliforniaHousing(X=X, y=y, feature_names=FEATURE_NAMES, source=str(path))
+    import http.client
+    import urllib.error
+
     from sklearn.datasets import fetch_california_housing
 
-    bunch = fetch_california_housing()
+    try:
+        bunch = fetch_california_housing()
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DataDownloadError(
+            "could not download the California housing data: scikit-learn's "
+            f"fetch_california_housing() tried {DOWNLOAD_URL} (cal_housing.tgz) and got "
+            f"{reason}. Offline? Point {DATA_ENV_VAR} at a copy of the raw StatLib file "
+            f"cal_housing.data: export {DATA_ENV_VAR}=/path/to/cal_housing.data"
+        ) from None
     if tuple(bunch.feature_names) != FEATURE_NAMES:
         raise DataFileError(
             f"scikit-learn returned features {bunch.feature_names}, expected {FEATURE_NAMES}"
@@ -339,11 +371,24 @@ def load_split(
     """
     from sklearn.model_selection import train_test_split
 
+    if n_samples is not None and (
+        isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral)
+    ):
+        raise TypeError(f"n_samples must be a whole number or None, got {n_samples!r}")
+    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
+        raise TypeError(f"test_size must be a fraction such as 0.3, got {test_size!r}")
+    if not 0 < test_size < 1:
+        raise ValueError(
+            f"test_size must be a fraction strictly between 0 and 1, got {test_size!r}"
+        )
+    if data is not None and not isinstance(data, CaliforniaHousing):
+        raise TypeError(f"data must be a CaliforniaHousing (load_california()), got {data!r}")
+    n_rows = RAW_N_ROWS if data is None else len(data.X)
+    if n_samples is not None and not 2 <= n_samples <= n_rows:
+        raise ValueError(f"n_samples must be in [2, {n_rows}] or None, got {n_samples!r}")
+    n_samples = None if n_samples is None else int(n_samples)
     if data is None:
         data = load_california(path)
-    n_rows = len(data.X)
-    if n_samples is not None and not (isinstance(n_samples, int) and 2 <= n_samples <= n_rows):
-        raise ValueError(f"n_samples must be an int in [2, {n_rows}] or None, got {n_samples!r}")
     X = data.X if n_samples is None else data.X[:n_samples]
     y = data.y if n_samples is None else data.y[:n_samples]
     X_train, X_test, y_train, y_test = train_test_split(
@@ -392,10 +437,17 @@ def check_features(X: object, name: str = "X") -> torch.Tensor:
             f"{name} must have dtype torch.float32 (the model's dtype), got {X.dtype}; "
             "convert it with .float()"
         )
-    if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES) or X.shape[0] < 1:
+    if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES):
         raise ValueError(
             f"{name} must have shape (n_samples, {len(FEATURE_NAMES)}) with columns "
             f"({', '.join(FEATURE_NAMES)}), got {tuple(X.shape)}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} has 0 rows; at least one row is needed")
+    if X.device.type == "meta":
+        raise ValueError(
+            f"{name} is on the meta device, which holds shapes but no values; "
+            "give a tensor on the CPU (or an accelerator)"
         )
     finite = torch.isfinite(X)
     if not bool(finite.all()):

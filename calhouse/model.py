@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,8 @@ __all__ = [
 N_FEATURES = 8
 
 _REBUILD_HINT = (
-    "Rebuild it with `python -m calhouse train --force` "
-    "(`python -m calhouse train --help` lists the models)"
+    "Train it again with `calhouse train` (`calhouse train --help` lists the models and "
+    "options), or reinstall calhouse for its shipped weights"
 )
 
 
@@ -245,9 +246,18 @@ def load_model(
     """
     path = Path(path) if path is not None else default_model_path()
     model = model if model is not None else CaliforniaModel()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module to load into, got {type(model).__name__}")
+    device = _available_device(device)
+    if path.suffix == ".json":
+        raise ValueError(
+            f"{path} is the metadata; give the weights file beside it, {path.with_suffix('.pt')}"
+        )
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory; expected a .pt weights file")
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path}: no such model file. Train it with `python -m calhouse train`, "
+            f"{path}: no such model file. Train it with `calhouse train --output {path}`, "
             "or call calhouse.load_or_train_model() to train it on first use."
         )
     meta = read_metadata(path)
@@ -259,16 +269,41 @@ def load_model(
                 f"{meta['weights_sha256']}: the file was altered or truncated. {_REBUILD_HINT}."
             )
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "GLOBAL " not in str(exc):  # a pickled object (a class, a function) was refused
+            raise ModelFileError(
+                f"{path}: not a readable PyTorch state dict (UnpicklingError); the file may "
+                f"be truncated or corrupt. {_REBUILD_HINT}."
+            ) from None
+        raise ModelFileError(
+            f"{path}: holds Python objects besides tensors, which could run code when "
+            "loaded; calhouse loads weights only and refuses it. Use a file saved from a "
+            f"state_dict (calhouse.save_model). {_REBUILD_HINT}."
+        ) from None
     except Exception as exc:  # noqa: BLE001 -- a damaged file raises many types
         raise ModelFileError(
-            f"{path}: not a readable PyTorch state dict ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). "
-            f"The file may be truncated or corrupt. {_REBUILD_HINT}."
+            f"{path}: not a readable PyTorch state dict ({type(exc).__name__}); the file "
+            f"may be truncated or corrupt. {_REBUILD_HINT}."
         ) from None
     _check_state_dict(path, state, model)
     model.load_state_dict(state)
     return model.to(device).eval()
+
+
+def _available_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch.device, if this machine has it."""
+    try:
+        dev = torch.device(device)
+        torch.empty(0, device=dev)
+    except (RuntimeError, TypeError, AssertionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(
+            f"device {str(device)!r} is not available on this machine ({reason}); use 'cpu'"
+        ) from None
+    if dev.type == "meta":
+        raise ValueError("device 'meta' holds no values to load weights into; use 'cpu'")
+    return dev
 
 
 def _check_state_dict(path: Path, state: object, model: nn.Module) -> None:
@@ -291,4 +326,10 @@ def _check_state_dict(path: Path, state: object, model: nn.Module) -> None:
             f"{path}: the weights do not fit {type(model).__name__}: "
             + "; ".join(problems)
             + f". {_REBUILD_HINT}."
+        )
+    broken = [k for k, v in state.items() if v.is_floating_point() and not bool(v.isfinite().all())]
+    if broken:
+        raise ModelFileError(
+            f"{path}: the weights hold NaN or infinite values ({', '.join(broken)}); a model "
+            f"with them predicts NaN. {_REBUILD_HINT}."
         )

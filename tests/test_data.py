@@ -89,10 +89,45 @@ def test_split_of_all_rows(raw_file: Path) -> None:
     assert len(full.X_test) == 6192
 
 
-@pytest.mark.parametrize("n_samples", [0, 1, 20641, 600.0, "600"])
+@pytest.mark.parametrize("n_samples", [0, 1, 20641])
 def test_split_rejects_bad_n_samples(raw_file: Path, n_samples: object) -> None:
-    with pytest.raises(ValueError, match=r"n_samples must be an int in \[2, 20640\] or None"):
+    with pytest.raises(ValueError, match=r"n_samples must be in \[2, 20640\] or None"):
         calhouse.load_split(n_samples, path=raw_file)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("n_samples", [600.0, "600", True])
+def test_split_rejects_n_samples_that_are_not_whole_numbers(raw_file: Path, n_samples: object) -> None:
+    with pytest.raises(TypeError, match="n_samples must be a whole number or None"):
+        calhouse.load_split(n_samples, path=raw_file)  # type: ignore[arg-type]
+
+
+def test_split_takes_numpy_integers(raw_file: Path) -> None:
+    split = calhouse.load_split(np.int64(600), path=raw_file)
+    assert len(split.X_train) == 420
+
+
+@pytest.mark.parametrize(("test_size", "error"), [(1.5, ValueError), (0, ValueError), ("0.3", TypeError)])
+def test_split_rejects_bad_test_sizes(raw_file: Path, test_size: object, error: type) -> None:
+    with pytest.raises(error, match="test_size must be a fraction"):
+        calhouse.load_split(600, test_size=test_size, path=raw_file)  # type: ignore[arg-type]
+
+
+def test_a_directory_is_not_a_data_file(tmp_path: Path) -> None:
+    with pytest.raises(calhouse.DataFileError, match="is a directory; expected the raw StatLib"):
+        calhouse.load_split(600, path=tmp_path)
+
+
+def test_windows_line_endings_are_named(raw_copy: Path) -> None:
+    raw_copy.write_bytes(raw_copy.read_bytes().replace(b"\n", b"\r\n"))
+    with pytest.raises(calhouse.DataFileError, match=r"Windows line endings \(CRLF\)"):
+        calhouse.load_split(600, path=raw_copy)
+
+
+def test_an_extra_row_fails_the_row_count_even_unchecked(raw_copy: Path) -> None:
+    lines = raw_copy.read_bytes().splitlines(keepends=True)
+    raw_copy.write_bytes(b"".join([*lines, lines[-1]]))
+    with pytest.raises(calhouse.DataFileError, match="expected 20640 rows, got 20641"):
+        calhouse.data.read_raw_file(raw_copy, verify_checksum=False)
 
 
 # --- bad data files: each gets a clear error naming the file, and is left as it was
@@ -188,7 +223,8 @@ def test_derive_features_checks_shape() -> None:
             r"shape \(n_samples, 8\) with columns \(MedInc, .*Longitude\), got \(3, 7\)",
         ),
         (torch.zeros(8), ValueError, r"got \(8,\)"),
-        (torch.zeros(0, 8), ValueError, r"got \(0, 8\)"),
+        (torch.zeros(0, 8), ValueError, "X has 0 rows; at least one row is needed"),
+        (torch.zeros(3, 8, device="meta"), ValueError, "on the meta device"),
     ],
 )
 def test_check_features_rejects(bad: object, error: type[Exception], pattern: str) -> None:
