@@ -220,7 +220,7 @@ def plot_grouped_bars(
     if ylabel:
         ax.set_ylabel(ylabel)
     if legend:
-        ax.legend(ncols=min(len(labels), 3), fontsize="small")
+        ax.legend(ncols=min(len(labels), 3))
     return fig
 
 
