@@ -29,12 +29,18 @@ import numpy as np
 import calhouse
 
 data = calhouse.load_california()
-source = "scikit-learn" if data.source == "scikit-learn" else "the local file in CALHOUSE_DATA"
+source = (
+    "scikit-learn"
+    if data.source == "scikit-learn"
+    else "the local file in CALHOUSE_DATA"
+)
 print(f"{len(data.X):,} districts, {data.X.shape[1]} features, read from {source}")
 print(f"fingerprint of the arrays (sha256): {data.sha256}\n")
 for name in data.feature_names:
     print(f"{name:<11} {calhouse.FEATURE_DESCRIPTIONS[name]}")
-print(f"{calhouse.TARGET_NAME:<11} median house value, in units of $100,000 (the target)")
+print(
+    f"{calhouse.TARGET_NAME:<11} median house value, in units of $100,000 (the target)"
+)
 
 # %%
 # The fingerprint is computed from the arrays, not from the file, so it is the
@@ -54,7 +60,9 @@ km_east = (lon.max() - lon.min()) * 111.2 * np.cos(np.radians(lat.mean()))
 print(f"latitude  {lat.min():.2f} to {lat.max():.2f} degrees north: {km_north:.0f} km")
 print(f"longitude {lon.min():.2f} to {lon.max():.2f} degrees east:  {km_east:.0f} km")
 all_lat = data.X[:, 6]
-print(f"(all {len(data.X):,} districts: latitude {all_lat.min():.2f} to {all_lat.max():.2f})")
+print(
+    f"(all {len(data.X):,} districts: latitude {all_lat.min():.2f} to {all_lat.max():.2f})"
+)
 # sphinx_gallery_start_ignore
 from page_checks import check  # docs-only helper, importable during the build
 
@@ -65,7 +73,9 @@ check(
     km_east=km_east,
 )
 towns = {"Oakland": (37.80, -122.27), "Berkeley": (37.87, -122.27)}
-inside = [lat.min() < n < lat.max() and lon.min() < e < lon.max() for n, e in towns.values()]
+inside = [
+    lat.min() < n < lat.max() and lon.min() < e < lon.max() for n, e in towns.values()
+]
 check(all(inside), "All 600 districts lie around Oakland and Berkeley", inside=inside)
 # sphinx_gallery_end_ignore
 

@@ -191,7 +191,9 @@ check(
     "and AveRooms adds most of the rest",
     steps=steps,
 )
-test_set = ig.attribute(split.X_test.clone().requires_grad_(), baselines=average).detach()
+test_set = ig.attribute(
+    split.X_test.clone().requires_grad_(), baselines=average
+).detach()
 location = (test_set[:, 6:].abs().sum(1) / test_set.abs().sum(1)).max().item()
 check(
     max(abs(share["Latitude"]), abs(share["Longitude"])) < 1e-3 and location < 5e-3,
@@ -246,10 +248,13 @@ print(f"f(x) - f(average) = {output - start:+.3f}")
 gaps = {name: a.sum().item() - (output - start) for name, a in methods.items()}
 # sphinx_gallery_start_ignore
 top_two = {
-    method: [names[j] for j in np.argsort(-a[0].abs().numpy())[:2]] for method, a in methods.items()
+    method: [names[j] for j in np.argsort(-a[0].abs().numpy())[:2]]
+    for method, a in methods.items()
 }
 small = [
-    a[0, names.index(name)].item() for a in methods.values() for name in ("HouseAge", "Population")
+    a[0, names.index(name)].item()
+    for a in methods.values()
+    for name in ("HouseAge", "Population")
 ]
 check(
     all(top == ["MedInc", "AveRooms"] for top in top_two.values()),
@@ -326,7 +331,9 @@ check(
 )
 check(
     zero_steps["MedInc"] > 1.5 * steps["MedInc"]
-    and all(zero_steps[name] > 4 * steps[name] > 0 for name in ("HouseAge", "Population")),
+    and all(
+        zero_steps[name] > 4 * steps[name] > 0 for name in ("HouseAge", "Population")
+    ),
     "MedInc's step is far larger, and HouseAge and Population take several times their "
     "steps from the average district",
     zero_steps=zero_steps,

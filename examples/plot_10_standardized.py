@@ -59,7 +59,8 @@ for key, value in recipe.items():
 from page_checks import check
 
 check(
-    torch.equal(standardized.mean, train_mean) and torch.equal(standardized.scale, train_spread),
+    torch.equal(standardized.mean, train_mean)
+    and torch.equal(standardized.scale, train_spread),
     "they equal the training set's statistics exactly",
     mean=standardized.mean.tolist(),
     scale=standardized.scale.tolist(),
@@ -76,7 +77,8 @@ check(
 )
 check(
     recipe == meta["tutorial"]["training"]
-    and (recipe["optimizer"], recipe["lr"], recipe["batch_size"]) == ("RMSprop", 1e-4, 10)
+    and (recipe["optimizer"], recipe["lr"], recipe["batch_size"])
+    == ("RMSprop", 1e-4, 10)
     and (recipe["epochs"], recipe["seed"]) == (200, 1234)
     and "reduction='sum'" in recipe["loss"],
     "The recipe is the same for both models: RMSprop at a learning rate of 1e-4, summed "
@@ -133,7 +135,8 @@ for name, label in labels.items():
     print(f"  {label:<19} {rises[name]:.1%}")
 # sphinx_gallery_start_ignore
 check(
-    first["standardized"] < first["tutorial"] / 5 and last["standardized"] < last["tutorial"] / 3,
+    first["standardized"] < first["tutorial"] / 5
+    and last["standardized"] < last["tutorial"] / 3,
     "The standardised model starts from a far smaller loss, and it ends far lower too",
     first=first,
     last=last,
@@ -384,7 +387,12 @@ for label, counts in silent.items():
     print(f"{label:<19}" + "".join(f"{count:>7}" for count in counts))
 # sphinx_gallery_start_ignore
 check(
-    all(s < t for s, t in zip(silent["standardised model"], silent["tutorial model"], strict=True)),
+    all(
+        s < t
+        for s, t in zip(
+            silent["standardised model"], silent["tutorial model"], strict=True
+        )
+    ),
     "The standardised model has fewer silent units in every hidden layer",
     silent=silent,
 )

@@ -347,7 +347,9 @@ check(
 )
 lat_attr, lon_attr = attributions[:, 6], attributions[:, 7]
 opposite = (lat_attr * lon_attr < 0).float().mean().item()
-larger = (torch.maximum(lat_attr.abs(), lon_attr.abs()) > place.abs()).float().mean().item()
+larger = (
+    (torch.maximum(lat_attr.abs(), lon_attr.abs()) > place.abs()).float().mean().item()
+)
 check(
     opposite > 0.75 and larger > 0.75,
     "broad bands of opposite signs, each often larger than their sum",
