@@ -145,7 +145,9 @@ def site(session: nox.Session) -> None:
     of that build and of docs/_build/html (pages, downloads, images) must be
     byte-identical. Then pytest runs site_tests/ against docs/_build/html,
     served on loopback and opened in Debian's Chromium (``apt-get install
-    chromium``) through Playwright; arguments after ``--`` go to pytest.
+    chromium``) through Playwright; it also installs calhouse from the served
+    site's downloads into a fresh venv, and builds a copy of the sources with a
+    false statement planted in an example. Arguments after ``--`` go to pytest.
     """
     if not (ROOT / "docs" / "_build" / "html" / "index.html").is_file():
         session.error("no site in docs/_build/html: build it first (nox -s docs site)")
