@@ -4,6 +4,18 @@ The package carries the plumbing of the tutorial (data, model, training,
 attribution helpers); the examples keep Captum's own calls in view.
 """
 
+from calhouse._legacy_plotting import (
+    BASELINE_COLORS,
+    FIGURE_WIDTH,
+    plot_attribution_maps,
+    plot_beeswarm,
+    plot_features_vs_target,
+    plot_grouped_bar_panels,
+    plot_neuron_activity,
+    plot_rank_agreement,
+    plot_sorted_shares,
+    plot_waterfall,
+)
 from calhouse.attribution import (
     BASELINE_KINDS,
     Contributions,
@@ -28,7 +40,6 @@ from calhouse.attribution import (
 from calhouse.claims import ClaimError, claim
 from calhouse.data import (
     DATA_ENV_VAR,
-    DataDownloadError,
     FEATURE_DESCRIPTIONS,
     FEATURE_NAMES,
     RAW_COLUMNS,
@@ -36,6 +47,7 @@ from calhouse.data import (
     RAW_SHA256,
     TARGET_NAME,
     CaliforniaHousing,
+    DataDownloadError,
     DataFileError,
     Split,
     arrays_sha256,
@@ -45,6 +57,7 @@ from calhouse.data import (
     load_split,
     read_raw_file,
 )
+from calhouse.estimator import TorchRegressor
 from calhouse.model import (
     N_FEATURES,
     CaliforniaModel,
@@ -57,19 +70,6 @@ from calhouse.model import (
     read_metadata,
     save_model,
 )
-from calhouse._legacy_plotting import (
-    BASELINE_COLORS,
-    FIGURE_WIDTH,
-    plot_attribution_maps,
-    plot_beeswarm,
-    plot_features_vs_target,
-    plot_grouped_bar_panels,
-    plot_neuron_activity,
-    plot_rank_agreement,
-    plot_sorted_shares,
-    plot_waterfall,
-)
-from calhouse.estimator import TorchRegressor
 from calhouse.plotting import (
     METHOD_COLORS,
     plot_attribution_bars,
@@ -99,7 +99,6 @@ __all__ = [
     "BASELINE_KINDS",
     "CHUNK_EVALUATIONS",
     "DATA_ENV_VAR",
-    "DataDownloadError",
     "FEATURE_DESCRIPTIONS",
     "FEATURE_NAMES",
     "FIGURE_WIDTH",
@@ -115,13 +114,14 @@ __all__ = [
     "CaliforniaModel",
     "ClaimError",
     "Contributions",
+    "DataDownloadError",
     "DataFileError",
     "ModelFileError",
     "ModelSpec",
     "Split",
     "StandardizedCaliforniaModel",
-    "TrainingConfig",
     "TorchRegressor",
+    "TrainingConfig",
     "TrainingResult",
     "__version__",
     "arrays_sha256",

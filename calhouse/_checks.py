@@ -123,7 +123,7 @@ def check_seed(value: object, name: str = "seed") -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int or None, got {describe(value)}")
-    if not 0 <= value < 2**32:
+    if not 0 <= int(value) < 2**32:
         raise ValueError(f"{name} must be between 0 and 2**32 - 1, got {value!r}")
     return int(value)
 
@@ -284,13 +284,17 @@ def check_finite(
     )
 
 
+def _names(names: Sequence[str]) -> str:
+    shown = list(names)
+    if len(shown) > 6:
+        shown = [*shown[:2], "...", shown[-1]]
+    return ", ".join(shown)
+
+
 def _columns(n_features: int, feature_names: Sequence[str] | None) -> str:
     if feature_names is None:
         return f"{n_features} columns"
-    shown = list(feature_names)
-    if len(shown) > 6:
-        shown = [*shown[:2], "...", shown[-1]]
-    return f"{n_features} columns ({', '.join(shown)})"
+    return f"{n_features} columns ({_names(feature_names)})"
 
 
 def check_table(
@@ -334,8 +338,9 @@ def check_table(
     ...
     ValueError: X has 0 rows; at least one row is needed
     """
-    if n_features is None and feature_names is not None:
-        n_features = len(feature_names)
+    named = n_features is None and feature_names is not None
+    if named:
+        n_features = len(feature_names)  # type: ignore[arg-type]
     shape = "(n_samples, n_features)" if n_features is None else f"(n_samples, {n_features})"
     X = check_tensor(value, name, shape_hint=f" of shape {shape}")
     if X.ndim != 2:
@@ -346,6 +351,11 @@ def check_table(
     if X.shape[1] == 0:
         raise ValueError(f"{name} has 0 columns; at least one feature is needed")
     if n_features is not None and X.shape[1] != n_features:
+        if named:
+            raise ValueError(
+                f"{name} has {X.shape[1]} columns, but feature_names has {n_features} "
+                f"names ({_names(feature_names or ())})"
+            )
         raise ValueError(
             f"{name} must have {_columns(n_features, feature_names)}, got {X.shape[1]}"
         )
@@ -471,15 +481,17 @@ def check_target(
             f"output to choose; leave target=None, got {describe(target)}"
         )
     outputs = f"the model returns {n_outputs} output{'s' if n_outputs > 1 else ''} per row"
-    if not (isinstance(target, numbers.Integral) and not isinstance(target, bool)):
-        target = _target_tensor(target, forms)
-    if isinstance(target, numbers.Integral):
-        if not 0 <= target < n_outputs:
+    if isinstance(target, numbers.Integral) and not isinstance(target, bool):
+        index: int | torch.Tensor = int(target)
+    else:
+        index = _target_tensor(target, forms)
+    if isinstance(index, int):
+        if not 0 <= index < n_outputs:
             raise ValueError(f"target must be {forms} ({outputs}), got {target!r}")
-        return int(target)
-    if target.shape != (n_rows,):
-        raise ValueError(f"target must be {forms}, got shape {tuple(target.shape)}")
-    low, high = int(target.min()), int(target.max())
+        return index
+    if index.shape != (n_rows,):
+        raise ValueError(f"target must be {forms}, got shape {tuple(index.shape)}")
+    low, high = int(index.min()), int(index.max())
     if low < 0 or high >= n_outputs:
         raise ValueError(f"target must be {forms} ({outputs}), got values from {low} to {high}")
-    return target
+    return index

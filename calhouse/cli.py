@@ -12,7 +12,7 @@ from pathlib import Path
 
 from calhouse import _pinned
 from calhouse._io import sha256_file
-from calhouse.data import DataDownloadError, DataFileError, load_split
+from calhouse.data import DataFileError, load_split
 from calhouse.model import ModelFileError, load_model, read_metadata
 from calhouse.shipped import MODELS, get_spec, train_and_save
 from calhouse.train import rmse
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             log = None if args.quiet else print
-            model, meta = train_and_save(
+            _, meta = train_and_save(
                 args.model,
                 args.output,
                 seed=args.seed,

@@ -16,6 +16,7 @@ import hashlib
 import math
 import numbers
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -295,7 +296,10 @@ def load_california(path: str | os.PathLike[str] | None = None) -> CaliforniaHou
     from sklearn.datasets import fetch_california_housing
 
     try:
-        bunch = fetch_california_housing()
+        with warnings.catch_warnings():
+            # scikit-learn warns before each retry; the error below says what happened.
+            warnings.filterwarnings("ignore", "Retry downloading", UserWarning)
+            bunch = fetch_california_housing()
     except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DataDownloadError(

@@ -103,7 +103,9 @@ def plot_loss_curve(
         raise ValueError("epoch_losses is empty; expected one loss per epoch")
     if (losses <= 0).any():
         raise ValueError("epoch_losses must be positive to be drawn on a log scale")
-    if log_every is not None and (isinstance(log_every, bool) or int(log_every) != log_every or log_every < 1):
+    if log_every is not None and (
+        isinstance(log_every, bool) or int(log_every) != log_every or log_every < 1
+    ):
         raise ValueError(f"log_every must be a positive integer or None, got {log_every!r}")
     fig, ax = _new_axes(ax, (_WIDTH, 4.2))
     epochs = np.arange(1, len(losses) + 1)

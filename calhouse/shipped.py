@@ -286,6 +286,7 @@ def _installed_package_dir() -> Path:
 
 
 def _train_here(
+    *,
     name: str,
     path: str,
     seed: int,

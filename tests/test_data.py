@@ -96,7 +96,9 @@ def test_split_rejects_bad_n_samples(raw_file: Path, n_samples: object) -> None:
 
 
 @pytest.mark.parametrize("n_samples", [600.0, "600", True])
-def test_split_rejects_n_samples_that_are_not_whole_numbers(raw_file: Path, n_samples: object) -> None:
+def test_split_rejects_n_samples_that_are_not_whole_numbers(
+    raw_file: Path, n_samples: object
+) -> None:
     with pytest.raises(TypeError, match="n_samples must be a whole number or None"):
         calhouse.load_split(n_samples, path=raw_file)  # type: ignore[arg-type]
 
@@ -106,7 +108,9 @@ def test_split_takes_numpy_integers(raw_file: Path) -> None:
     assert len(split.X_train) == 420
 
 
-@pytest.mark.parametrize(("test_size", "error"), [(1.5, ValueError), (0, ValueError), ("0.3", TypeError)])
+@pytest.mark.parametrize(
+    ("test_size", "error"), [(1.5, ValueError), (0, ValueError), ("0.3", TypeError)]
+)
 def test_split_rejects_bad_test_sizes(raw_file: Path, test_size: object, error: type) -> None:
     with pytest.raises(error, match="test_size must be a fraction"):
         calhouse.load_split(600, test_size=test_size, path=raw_file)  # type: ignore[arg-type]

@@ -142,7 +142,9 @@ def test_missing_model_file(tmp_path: Path) -> None:
 def test_truncated_model_file_is_caught_by_the_checksum(model_copy: Path) -> None:
     model_copy.write_bytes(model_copy.read_bytes()[:5000])
     _assert_load_fails(
-        model_copy, calhouse.ModelFileError, "altered or truncated.*Train it again with `calhouse train`"
+        model_copy,
+        calhouse.ModelFileError,
+        "altered or truncated.*Train it again with `calhouse train`",
     )
 
 
@@ -221,7 +223,7 @@ def test_the_metadata_path_or_a_directory_is_not_blamed_as_corrupt(tmp_path: Pat
     json_path = calhouse.MODELS["tutorial"].path.with_suffix(".json")
     with pytest.raises(ValueError, match=r"is the metadata; give the weights file beside it"):
         calhouse.load_model(json_path)
-    with pytest.raises(IsADirectoryError, match="is a directory; expected a .pt weights file"):
+    with pytest.raises(IsADirectoryError, match=r"is a directory; expected a \.pt weights file"):
         calhouse.load_model(tmp_path)
 
 

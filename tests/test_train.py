@@ -34,6 +34,9 @@ TUTORIAL_LOG = [
 ]
 TUTORIAL_RMSE = 0.65797454
 
+# Every test here reads the data (CALHOUSE_DATA, which nox and CI set).
+pytestmark = pytest.mark.usefixtures("raw_file")
+
 
 def logged_losses(lines: list[str]) -> list[float]:
     return [float(re.fullmatch(r"Epoch \[\d+\]/\[\d+\] .*: ([\d.]+)", line)[1]) for line in lines]
@@ -54,7 +57,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 @pytest.fixture(scope="module")
-def retrained(tmp_path_factory: pytest.TempPathFactory, raw_file: Path) -> tuple[Path, list[str]]:
+def retrained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """The tutorial's model trained again through load_or_train_model (a pinned process)."""
     path = tmp_path_factory.mktemp("retrained") / "models" / "california_model.pt"
     lines: list[str] = []
@@ -125,7 +128,7 @@ def kernel_choice(request: pytest.FixtureRequest) -> dict[str, str]:
 
 
 def test_pinned_bytes_do_not_depend_on_the_callers_kernels(
-    kernel_choice: dict[str, str], tmp_path: Path, raw_file: Path
+    kernel_choice: dict[str, str], tmp_path: Path
 ) -> None:
     # Three epochs keep it quick; the full recipe runs in the next test.
     reference, out = tmp_path / "reference.pt", tmp_path / "out.pt"
@@ -135,9 +138,7 @@ def test_pinned_bytes_do_not_depend_on_the_callers_kernels(
     assert file_digest(out) == file_digest(reference)
 
 
-def test_full_recipe_from_other_kernels_gives_the_shipped_bytes(
-    tmp_path: Path, raw_file: Path
-) -> None:
+def test_full_recipe_from_other_kernels_gives_the_shipped_bytes(tmp_path: Path) -> None:
     choice = "aten-avx2" if _cpu_has("avx2") else "mkl-sse4_2"
     out = tmp_path / "m.pt"
     result = cli("train", "--quiet", "--output", str(out), env=KERNEL_CHOICES[choice])
@@ -146,7 +147,7 @@ def test_full_recipe_from_other_kernels_gives_the_shipped_bytes(
 
 
 @pytest.mark.skipif(not _cpu_has("avx2"), reason="needs two kernel choices")
-def test_without_pinning_the_bytes_depend_on_the_kernels(raw_file: Path) -> None:
+def test_without_pinning_the_bytes_depend_on_the_kernels() -> None:
     """The control: training in the caller's arithmetic moves with the kernel choice."""
     code = (
         "import dataclasses, hashlib, io, torch, calhouse\n"
@@ -170,9 +171,7 @@ def test_without_pinning_the_bytes_depend_on_the_kernels(raw_file: Path) -> None
 
 
 @pytest.mark.parametrize("name", ["standardized"])
-def test_other_shipped_recipes_give_their_shipped_bytes(
-    name: str, tmp_path: Path, raw_file: Path
-) -> None:
+def test_other_shipped_recipes_give_their_shipped_bytes(name: str, tmp_path: Path) -> None:
     # The full model (20,640 rows) takes minutes: `calhouse check --model full` checks it.
     path = tmp_path / "m.pt"
     _, meta = calhouse.train_and_save(name, path)
@@ -214,7 +213,9 @@ def test_training_here_requires_a_pinned_process() -> None:
     if _pinned.is_pinned():
         pytest.skip("this test process was itself started in pinned arithmetic")
     with pytest.raises(RuntimeError, match="this process is not pinned"):
-        shipped._train_here("tutorial", "x.pt", 1, 1, overwrite=False, progress=False)
+        shipped._train_here(
+            name="tutorial", path="x.pt", seed=1, epochs=1, overwrite=False, progress=False
+        )
 
 
 # --- portable behaviour of the recipe (the same on every processor)
@@ -321,7 +322,7 @@ def test_model_names_suggest_what_was_meant(split: calhouse.Split) -> None:
 def test_train_and_save_refuses_before_training(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_training(*args: object, **kwargs: object) -> None:
+    def no_training(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("training started")
 
     monkeypatch.setattr(_pinned, "run_pinned", no_training)
@@ -330,7 +331,7 @@ def test_train_and_save_refuses_before_training(
     with pytest.raises(FileExistsError, match="refusing to overwrite"):
         calhouse.train_and_save("tutorial", existing)
     assert existing.read_text() == "keep me"
-    with pytest.raises(NotADirectoryError, match="m.pt is a file, not a directory"):
+    with pytest.raises(NotADirectoryError, match=r"m\.pt is a file, not a directory"):
         calhouse.train_and_save("tutorial", existing / "new.pt")
     with pytest.raises(IsADirectoryError, match="is a directory"):
         calhouse.train_and_save("tutorial", tmp_path)
@@ -367,14 +368,16 @@ def test_load_or_train_never_trains_over_a_damaged_file(tmp_path: Path) -> None:
 # --- the command line
 
 
-def test_cli_train_force_and_messages(tmp_path: Path, raw_file: Path) -> None:
+def test_cli_train_force_and_messages(tmp_path: Path) -> None:
     out = tmp_path / "cli.pt"
     out.write_bytes(b"an existing file")
     refused = cli("train", "--epochs", "2", "--output", str(out))
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
-        f"calhouse train: error: {out} already exists; refusing to overwrite it (pass "
-        "overwrite=True, or --force on the command line, to replace it)"
+        (
+            f"calhouse train: error: {out} already exists; refusing to overwrite it (pass "
+            "overwrite=True, or --force on the command line, to replace it)"
+        )
     ]
     assert out.read_bytes() == b"an existing file"
     done = cli("train", "--epochs", "2", "--output", str(out), "--force")
@@ -390,14 +393,14 @@ def test_cli_train_force_and_messages(tmp_path: Path, raw_file: Path) -> None:
     assert meta["weights_sha256"] == file_digest(out)
 
 
-def test_cli_check_confirms_the_shipped_model(raw_file: Path) -> None:
+def test_cli_check_confirms_the_shipped_model() -> None:
     result = cli("check", "--no-retrain")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "OK"
 
 
 def test_cli_check_reports_a_mismatch(
-    raw_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from calhouse import cli as cli_module
 
@@ -421,7 +424,7 @@ def test_cli_check_elsewhere_compares_within_a_stated_tolerance(
 ) -> None:
     from calhouse import cli as cli_module
 
-    def fake_training(name: str, path: Path, **kwargs: object) -> tuple[None, dict[str, float]]:
+    def fake_training(_name: str, path: Path, **_kwargs: object) -> tuple[None, dict[str, float]]:
         Path(path).write_bytes(b"other bytes")
         return None, {"test_rmse": fresh_rmse}
 
