@@ -1,26 +1,26 @@
-"""What the docs build measures and records about each example it runs.
+"""What the docs build measures and records about each example it runs, and what it does with it.
 
 sphinx-gallery calls :func:`reset_example` before and after each example
 (``reset_modules`` in ``conf.py``). Before, it prepares the interpreter and
 starts the recorders; after, it writes what they saw as ``<example>.run.json``,
 a file of its own beside sphinx-gallery's copy of the example (:class:`ExampleRun`):
 
-* its cost: wall-clock time and the peak resident set size of the build
-  process while it ran (:class:`PeakRSS`), which ``conf.py`` holds to the
-  budgets :data:`MAX_SECONDS` and :data:`MAX_RSS_BYTES`;
-* its provenance, which the page's provenance box shows: the versions of
-  calhouse, PyTorch, Captum and scikit-learn, the sha256 of each data file and
-  model weights file it read (:class:`FileRecorder`), and the statements of
-  its text that it checked (``page_checks``);
-* the digest of what it ran besides its own file (:func:`inputs_digest`), so
-  that ``conf.py`` can have sphinx-gallery run every example again once
-  calhouse or its models change (sphinx-gallery watches only the example files).
+* the cost: wall-clock time and the peak resident set size of the build
+  process while the example ran (:class:`PeakRSS`);
+* the provenance: the versions of calhouse, PyTorch, Captum and scikit-learn,
+  the sha256 of each data file and model weights file the example read
+  (:class:`FileRecorder`), and the statements of its text it checked
+  (``page_checks``);
+* the digest of what it ran besides its own file (:func:`inputs_digest`).
 
-As a Sphinx extension (listed in ``conf.py``), it uses those records: it sets
-sphinx-gallery's ``run_stale_examples`` when the inputs changed, fails the
-build for an example over budget, and gives each example page its record for
-the provenance box (``_templates/calhouse-provenance.html``). It imports neither
-Sphinx nor calhouse at import time, so that the test suite can check it alone.
+As a Sphinx extension (listed in ``conf.py``, :func:`setup`), it has
+sphinx-gallery run every example again (its ``run_stale_examples`` option)
+when calhouse, its models or these hooks changed since they ran, since
+sphinx-gallery watches only the example files; fails the build for an example
+over the budgets :data:`MAX_SECONDS` and :data:`MAX_RSS_BYTES`; and gives each
+example page its record, which ``_templates/calhouse-provenance.html`` shows.
+It imports neither Sphinx nor calhouse at import time, so that the test suite
+can check it alone.
 """
 
 from __future__ import annotations

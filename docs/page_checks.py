@@ -18,9 +18,11 @@ and out of the notebook (the build strips it from the downloaded script too)::
 * A failed check raises :class:`StatementError`, which fails the example and
   with it the build (``abort_on_example_error``). It is an ordinary exception,
   so ``python -O`` does not remove it as it would an ``assert``.
-* A passing check prints nothing, and returns None: put a hidden block after
-  the line whose value a cell shows (sphinx-gallery shows the value of a cell's
-  last expression only if it is the last statement that runs).
+* A passing check prints nothing and returns None. Mind two things of
+  sphinx-gallery's: it shows the value of a cell's last expression only if no
+  statement follows it, hidden or not, so check before such a line; and a flag
+  right after the comment lines of a cell's text is read as text, so start a
+  hidden block after code or a blank line (``tests/test_docs.py`` checks this).
 * Each example page's provenance box says how many statements were checked
   when it was built (:func:`take_checked`, called by ``gallery_hooks``).
 
