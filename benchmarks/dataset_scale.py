@@ -1,28 +1,48 @@
-"""Plain Captum against :mod:`calhouse.scale` on all 20,640 districts: ``nox -s bench``.
+"""Plain Captum, calhouse's engine and torch's own floor, on whole tables: ``nox -s bench``.
 
-For each of the tutorial's methods (and LayerConductance on the inputs of ``lin4``)
-both sides attribute every row of the California housing data with the tutorial's
-model and settings: plain Captum as the tutorial calls it, then
-:func:`calhouse.attribute_dataset` / :func:`calhouse.layer_conductance_dataset`.
+For each method of the engine's registry (``calhouse.scale.METHODS``) and for
+LayerConductance on the inputs of ``lin4``, three sides attribute every row of the
+California housing data (20,640 rows) with the tutorial's model and settings:
+
+plain
+    The plain Captum call, as the tutorial makes it (``IntegratedGradients(model)
+    .attribute(X, n_steps=50)`` and so on).
+calhouse
+    :func:`calhouse.attribute_dataset` / :func:`calhouse.layer_conductance_dataset`.
+floor
+    No Captum and no attribution: torch alone runs the network the same number of
+    times as the method needs, forward and backward (forward only for
+    FeatureAblation), over batches of the fastest size and threading it finds in
+    a short calibration in the same process. No attribution of that many
+    evaluations can be faster on this machine; ``calhouse / floor`` says how
+    close the engine comes.
+
 Each side of each method runs in a process of its own, so that its peak resident
 memory (``ru_maxrss``, read at the end of the process) is its own: it includes the
-interpreter, torch and the data, about the same on both sides. Only the attribution
-call is timed, after a warm-up call on 16 rows on both sides.
+interpreter, torch and the data, about the same on every side. Only the
+attribution call is timed, after a warm-up call on 16 rows.
 
-Both sides seed torch's and NumPy's global generators with 0, and calhouse draws
-what Captum draws, in its order, so the random methods are compared draw for draw.
-The deviation is ``max |calhouse - plain| / max |plain|`` for every method.
+Both attributing sides seed torch's and NumPy's global generators with 0, and
+calhouse draws what Captum draws, in its order, so the random methods are compared
+draw for draw. The deviation is ``max |calhouse - plain| / max |plain|``.
+
+Timings depend on what else the machine is doing: the load average is printed
+before and after every table. ``--busy`` runs the table twice, quiet and then with
+a background load of its own (``--busy-processes`` processes, each multiplying
+matrices on one thread), and prints how much each side slows down.
+
+``--friedman 20640 1000000`` is the scaling check instead: a network of the
+tutorial's shape with 10 inputs (untrained: the timing does not depend on the
+weights) on scikit-learn's ``make_friedman1`` data of each size, calhouse and the
+floor only, with the time per row and the memory the call adds to the process.
 
 The last line is the summary::
 
     dataset-scale attribution: <X>x faster than plain Captum, peak RSS <M> MiB, max deviation <d>
 
-where X is plain Captum's total time over the methods divided by calhouse's, M the
-largest calhouse peak. Timings depend on what else the machine is doing: the load
-average is printed at the start and the end.
-
-Run ``python benchmarks/dataset_scale.py --help`` for the options (fewer rows or
-methods while developing).
+where X is plain Captum's total time over the methods divided by calhouse's (quiet),
+M the largest calhouse peak. ``python benchmarks/dataset_scale.py --help`` lists the
+options (fewer rows or methods while developing).
 """
 
 from __future__ import annotations
@@ -37,171 +57,429 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-METHODS = (
-    "integrated_gradients",
-    "noise_tunnel",
-    "deeplift",
-    "gradient_shap",
-    "feature_ablation",
-    "layer_conductance",
-)
-SIDES = ("plain", "calhouse")
+import torch
+from torch import nn
+
+from calhouse import scale as engine
+
+LAYER = "layer_conductance"
+METHODS = (*engine.METHODS, LAYER)
+SIDES = ("plain", "calhouse", "floor")
+# The tutorial's LayerConductance call: the inputs of lin4, 100 steps.
+LAYER_STEPS = 100
+# Batch sizes the floor tries, in network evaluations.
+FLOOR_BATCHES = (1024, 2048, 4096, 8192, 16384, 32768)
+# Evaluations per calibration run of the floor: long enough to time, short enough
+# to try every batch size and both ways of threading.
+CALIBRATION_EVALUATIONS = 1 << 18
+MIB = 1024 * 1024
 
 
-def _load(n_rows: int | None):
-    import torch
+# --- data and models ------------------------------------------------------------
 
+
+def california(n_rows: int | None) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """The tutorial's model, the first ``n_rows`` rows of the data, the training rows."""
     import calhouse
 
-    model = calhouse.load_or_train_model("tutorial", log=None)
+    model = calhouse.load_model()
     X = torch.from_numpy(calhouse.load_california().X).float()
-    X_train = calhouse.load_split().X_train
-    return model, (X if n_rows is None else X[:n_rows]), X_train
+    return model, (X if n_rows is None else X[:n_rows]), calhouse.load_split().X_train
 
 
-def _plain(method: str, model, X, X_train):
-    """The tutorial's own Captum calls on all rows, after seeding both generators."""
+def friedman(n_rows: int) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """An untrained network of the tutorial's shape with 10 inputs, and Friedman #1 rows."""
+    from sklearn.datasets import make_friedman1  # type: ignore[import-untyped]
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(10, 100), nn.ReLU(), nn.Linear(100, 50), nn.ReLU(),
+        nn.Linear(50, 10), nn.ReLU(), nn.Linear(10, 1),
+    )  # fmt: skip
+    X = torch.from_numpy(make_friedman1(n_rows, n_features=10, random_state=0)[0]).float()
+    return model, X, X[:1000].clone()
+
+
+def layer_of(model: nn.Module) -> str:
+    """The layer LayerConductance explains: ``lin4`` (the tutorial's) or the last one."""
+    names = [name for name, _ in model.named_modules() if name]
+    return "lin4" if "lin4" in names else names[-1]
+
+
+def evaluations(method: str, n_rows: int, n_features: int) -> tuple[int, bool]:
+    """Network evaluations a method needs for ``n_rows`` rows, and whether it needs gradients."""
+    if method == LAYER:
+        return n_rows * (LAYER_STEPS + 1), True
+    if method == "feature_ablation":
+        return n_rows * (n_features + 1), False
+    spec = engine.METHODS[method]
+    return n_rows * spec.evaluations(spec.options), True
+
+
+# --- the three sides ---------------------------------------------------------------
+
+
+def plain(method: str, model: nn.Module, X: torch.Tensor, refs: torch.Tensor) -> torch.Tensor:
+    """The plain Captum call, after seeding both global generators as calhouse does."""
     import numpy as np
-    import torch
-    from captum.attr import (
-        DeepLift,
-        FeatureAblation,
-        GradientShap,
-        IntegratedGradients,
-        LayerConductance,
-        NoiseTunnel,
-    )
+    from captum.attr import LayerConductance
 
     torch.manual_seed(0)
     np.random.seed(0)
     X = X.detach().clone().requires_grad_()  # the tutorial's X_test.requires_grad_()
-    if method == "integrated_gradients":
-        out = IntegratedGradients(model).attribute(X, n_steps=50)
-    elif method == "noise_tunnel":
-        out = NoiseTunnel(IntegratedGradients(model)).attribute(X)
-    elif method == "deeplift":
-        out = DeepLift(model).attribute(X)
-    elif method == "gradient_shap":
-        out = GradientShap(model).attribute(X, X_train)
-    elif method == "feature_ablation":
-        out = FeatureAblation(model).attribute(X)
-    else:
-        out = LayerConductance(model, model.lin4).attribute(
-            X, n_steps=100, attribute_to_layer_input=True
+    if method == LAYER:
+        layer = dict(model.named_modules())[layer_of(model)]
+        out = LayerConductance(model, layer).attribute(
+            X, n_steps=LAYER_STEPS, attribute_to_layer_input=True
         )
-    return out.detach()
+    else:
+        spec = engine.METHODS[method]
+        baselines = refs if spec.references else None
+        out = spec.captum(model).attribute(X, baselines=baselines, **spec.options)
+    result: torch.Tensor = out.detach()
+    return result
 
 
-def _calhouse(method: str, model, X, X_train):
-    import calhouse
+def calhouse_side(
+    method: str, model: nn.Module, X: torch.Tensor, refs: torch.Tensor
+) -> torch.Tensor:
+    """The engine's call."""
+    if method == LAYER:
+        return engine.layer_conductance_dataset(
+            model,
+            X,
+            layer_of(model),
+            n_steps=LAYER_STEPS,
+            attribute_to_layer_input=True,
+            progress=False,
+        )
+    baselines = refs if engine.METHODS[method].references else None
+    return engine.attribute_dataset(model, X, method, baselines=baselines, seed=0, progress=False)
 
-    if method == "layer_conductance":
-        return calhouse.layer_conductance_dataset(model, X, "lin4", n_steps=100, progress=False)
-    baselines = X_train if method == "gradient_shap" else None
-    return calhouse.attribute_dataset(model, X, method, baselines=baselines, seed=0, progress=False)
 
+def network_passes(
+    model: nn.Module, n_features: int, n_evaluations: int, config: tuple[int, int], grad: bool
+) -> float:
+    """Seconds for ``n_evaluations`` evaluations of ``model``, ``config=(batch, workers)``.
 
-def worker(side: str, method: str, n_rows: int | None, out: Path) -> None:
-    """Time one side of one method in this process; print its figures as JSON."""
-    import torch
+    Batches of ``batch`` evaluations; ``workers`` of them run at once, each on one
+    thread (``workers=0``: one batch at a time on all of torch's threads).
+    """
+    batch, workers = config
+    sizes = [batch] * (n_evaluations // batch)
+    if n_evaluations % batch:
+        sizes.append(n_evaluations % batch)
+    inputs = {size: torch.rand(size, n_features) for size in set(sizes)}
 
-    warnings.simplefilter("ignore")  # Captum's per-call notices are not the subject here
-    model, X, X_train = _load(n_rows)
-    run = _plain if side == "plain" else _calhouse
-    run(method, model, X[:16], X_train)
+    def run(size: int) -> None:
+        x = inputs[size]
+        if grad:
+            x = x.clone().requires_grad_()
+            torch.autograd.grad(model(x).sum(), x)
+        else:
+            with torch.no_grad():
+                model(x)
+
+    threads = torch.get_num_threads()
     start = time.perf_counter()
-    result = run(method, model, X, X_train)
-    seconds = time.perf_counter() - start
-    torch.save(result, out)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
+    if workers == 0:
+        for size in sizes:
+            run(size)
+    else:
+        torch.set_num_threads(1)
+        try:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(run, sizes))
+        finally:
+            torch.set_num_threads(threads)
+    return time.perf_counter() - start
 
 
-def _run_worker(side: str, method: str, n_rows: int | None, out: Path) -> dict[str, float]:
-    command = [sys.executable, __file__, "--worker", side, method, "--out", str(out)]
+def floor(method: str, model: nn.Module, X: torch.Tensor) -> tuple[float, str]:
+    """The floor's seconds for ``method`` on ``X``, and the batch and threading it used."""
+    n_evaluations, grad = evaluations(method, *X.shape)
+    n_features = X.shape[1]
+    configs = [(b, w) for b in FLOOR_BATCHES for w in (0, torch.get_num_threads())]
+    timed = {
+        config: network_passes(model, n_features, CALIBRATION_EVALUATIONS, config, grad)
+        for config in configs
+    }
+    batch, workers = min(timed, key=timed.__getitem__)
+    seconds = network_passes(model, n_features, n_evaluations, (batch, workers), grad)
+    how = f"{batch} per batch, " + (
+        f"{workers} at once on 1 thread each" if workers else f"{torch.get_num_threads()} threads"
+    )
+    return seconds, how
+
+
+# --- one side of one method, in a process of its own ----------------------------------
+
+
+def _vm_status(field: str) -> float | None:
+    """A ``/proc/self/status`` memory figure in MiB (Linux), or None."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's record of this process's peak RSS (Linux 4.0+)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def worker(side: str, method: str, data: str, n_rows: int | None, out: Path) -> None:
+    """Time one side of one method in this process; print its figures as JSON."""
+    warnings.simplefilter("ignore")  # Captum's per-call notices are not the subject here
+    if data == "friedman":
+        model, X, refs = friedman(n_rows or 20_640)
+    else:
+        model, X, refs = california(n_rows)
+    figures: dict[str, Any] = {"rows": X.shape[0]}
+    if side == "floor":
+        figures["seconds"], figures["how"] = floor(method, model, X)
+        result = None
+    else:
+        run = plain if side == "plain" else calhouse_side
+        run(method, model, X[:16], refs)
+        rss_before = _vm_status("VmRSS")
+        reset = _reset_peak()
+        start = time.perf_counter()
+        result = run(method, model, X, refs)
+        figures["seconds"] = time.perf_counter() - start
+        if reset and rss_before is not None:
+            figures["call_mib"] = (_vm_status("VmHWM") or 0.0) - rss_before
+        figures["output_mib"] = result.numel() * result.element_size() / MIB
+    figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB
+    if result is not None and data != "friedman":
+        torch.save(result, out)
+    print(json.dumps(figures))
+
+
+def run_worker(side: str, method: str, data: str, n_rows: int | None, out: Path) -> dict[str, Any]:
+    """One side of one method in a new process."""
+    command = [sys.executable, __file__, "--worker", side, method, data, "--out", str(out)]
     if n_rows is not None:
         command += ["--rows", str(n_rows)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"{side} {method} failed (exit status {done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
-def _load_line() -> str:
+# --- background load ----------------------------------------------------------------
+
+BUSY_LOOP = """
+import torch
+torch.set_num_threads(1)
+a = torch.rand(256, 256)
+while True:
+    a = torch.tanh(a @ a)
+"""
+
+
+@contextmanager
+def background_load(n_processes: int) -> Iterator[None]:
+    """``n_processes`` processes multiplying matrices on one thread each, then stopped."""
+    processes = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(n_processes)]
+    try:
+        time.sleep(2.0)  # let them start and take their cores
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait()
+
+
+def load_line() -> str:
+    """The load average, to print beside every measurement."""
     one, five, _ = os.getloadavg()
     return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} CPUs"
 
 
+# --- the tables -----------------------------------------------------------------------
+
+
+def table(methods: Sequence[str], n_rows: int | None, title: str) -> dict[str, dict[str, Any]]:
+    """Every side of every method; print a row per method and return the figures."""
+    print(f"{title}; start: {load_line()}")
+    header = (
+        f"{'method':<22}{'plain s':>9}{'calhouse s':>11}{'floor s':>9}{'plain /':>10}"
+        f"{'calhouse /':>11}{'plain':>9}{'calhouse':>9}{'max':>10}"
+    )
+    header2 = (
+        f"{'':<22}{'':>9}{'':>11}{'':>9}{'calhouse':>10}{'floor':>11}"
+        f"{'peak MiB':>9}{'peak MiB':>9}{'deviation':>10}  floor's batches"
+    )
+    print(header)
+    print(header2)
+    print("-" * len(header2))
+    figures: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="calhouse-bench-") as tmp:
+        for method in methods:
+            row: dict[str, Any] = {}
+            results = {}
+            for side in SIDES:
+                path = Path(tmp) / f"{side}-{method}.pt"
+                row[side] = run_worker(side, method, "california", n_rows, path)
+                if side != "floor":
+                    results[side] = torch.load(path, weights_only=True)
+            expected, got = results["plain"], results["calhouse"]
+            row["deviation"] = float((got - expected).abs().max() / expected.abs().max())
+            figures[method] = row
+            p, c, f = (row[s]["seconds"] for s in SIDES)
+            print(
+                f"{method:<22}{p:>9.2f}{c:>11.3f}{f:>9.3f}{p / c:>9.1f}x{c / f:>10.2f}x"
+                f"{row['plain']['peak_mib']:>9.0f}{row['calhouse']['peak_mib']:>9.0f}"
+                f"{row['deviation']:>10.1e}  {row['floor']['how']}",
+                flush=True,
+            )
+    totals = {side: sum(figures[m][side]["seconds"] for m in methods) for side in SIDES}
+    print("-" * len(header2))
+    print(
+        f"{'total':<22}{totals['plain']:>9.2f}{totals['calhouse']:>11.3f}"
+        f"{totals['floor']:>9.3f}{totals['plain'] / totals['calhouse']:>9.1f}x"
+        f"{totals['calhouse'] / totals['floor']:>10.2f}x"
+    )
+    if "integrated_gradients" in figures and "noise_tunnel" in figures:
+        ratio = (
+            figures["noise_tunnel"]["calhouse"]["seconds"]
+            / figures["integrated_gradients"]["calhouse"]["seconds"]
+        )
+        print(f"calhouse's NoiseTunnel takes {ratio:.2f}x the time of its IG")
+    print(f"end: {load_line()}\n")
+    return figures
+
+
+def slowdowns(quiet: dict[str, dict[str, Any]], busy: dict[str, dict[str, Any]]) -> None:
+    """How much each side slowed down under the background load."""
+    print("slowdown with the background load (busy time / quiet time)")
+    print(f"{'method':<22}{'plain':>8}{'calhouse':>10}{'floor':>8}")
+    for method in quiet:
+        ratios = [busy[method][s]["seconds"] / quiet[method][s]["seconds"] for s in SIDES]
+        print(
+            f"{method:<22}"
+            + "".join(f"{r:>{w}.2f}x" for r, w in zip(ratios, (7, 9, 7), strict=True))
+        )
+    totals = [
+        sum(busy[m][s]["seconds"] for m in quiet) / sum(quiet[m][s]["seconds"] for m in quiet)
+        for s in SIDES
+    ]
+    print(
+        f"{'total':<22}"
+        + "".join(f"{r:>{w}.2f}x" for r, w in zip(totals, (7, 9, 7), strict=True))
+        + "\n"
+    )
+
+
+def scaling(methods: Sequence[str], sizes: Sequence[int]) -> None:
+    """The engine and the floor on Friedman tables of each size: time per row, memory."""
+    print(f"scaling: make_friedman1 rows, 10 features; start: {load_line()}")
+    print(
+        f"{'method':<22}{'rows':>10}{'calhouse s':>12}{'us/row':>9}{'vs first':>9}"
+        f"{'floor s':>9}{'calhouse/':>10}{'call adds':>10}{'output':>8}{'peak':>8}"
+    )
+    print(
+        f"{'':<22}{'':>10}{'':>12}{'':>9}{'':>9}{'':>9}{'floor':>10}{'MiB':>10}{'MiB':>8}{'MiB':>8}"
+    )
+    with tempfile.TemporaryDirectory(prefix="calhouse-bench-") as tmp:
+        for method in methods:
+            first = None
+            for n_rows in sizes:
+                ours = run_worker("calhouse", method, "friedman", n_rows, Path(tmp) / "x.pt")
+                base = run_worker("floor", method, "friedman", n_rows, Path(tmp) / "y.pt")
+                per_row = ours["seconds"] / n_rows * 1e6
+                first = first or per_row
+                print(
+                    f"{method:<22}{n_rows:>10,}{ours['seconds']:>12.2f}{per_row:>9.2f}"
+                    f"{per_row / first:>8.2f}x{base['seconds']:>9.2f}"
+                    f"{ours['seconds'] / base['seconds']:>9.2f}x"
+                    f"{ours.get('call_mib', float('nan')):>10.0f}{ours['output_mib']:>8.0f}"
+                    f"{ours['peak_mib']:>8.0f}",
+                    flush=True,
+                )
+    print(f"end: {load_line()}")
+    print(
+        "'call adds': the process's peak resident memory during the call minus its "
+        "resident memory before it (data and model loaded)."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the comparison and print the table and the summary line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Run the comparison and print the tables and the summary line."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--rows", type=int, default=None, help="only the first N rows")
-    parser.add_argument("--worker", nargs=2, metavar=("SIDE", "METHOD"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--busy", action="store_true", help="run again with a background load of its own"
+    )
+    parser.add_argument(
+        "--busy-processes", type=int, default=1, help="processes of background load (default 1)"
+    )
+    parser.add_argument(
+        "--friedman",
+        type=int,
+        nargs="+",
+        metavar="ROWS",
+        help="scaling check on make_friedman1 tables of these sizes (e.g. 20640 1000000)",
+    )
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        side, method = args.worker
-        if side not in SIDES or method not in METHODS:
+        side, method, data = args.worker
+        if side not in SIDES or method not in METHODS or data not in ("california", "friedman"):
             parser.error(f"--worker takes a side in {SIDES} and a method in {METHODS}")
-        worker(side, method, args.rows, args.out)
+        worker(side, method, data, args.rows, args.out)
         return 0
 
     import captum
-    import torch
 
     print(
         f"torch {torch.__version__}, captum {captum.__version__}, "
-        f"{torch.get_num_threads()} torch threads, Python {platform.python_version()}"
+        f"{torch.get_num_threads()} torch threads, Python {platform.python_version()}, "
+        f"{platform.processor() or platform.machine()}"
     )
-    print(f"start: {_load_line()}")
+    if args.friedman:
+        scaling(args.methods, args.friedman)
+        return 0
     rows = "all 20,640" if args.rows is None else f"the first {args.rows}"
     print(f"{rows} rows, the tutorial's model; one process per side and method\n")
-    header = (
-        f"{'method':<22}{'plain s':>9}{'calhouse s':>12}{'ratio':>8}"
-        f"{'plain peak MiB':>16}{'calhouse peak MiB':>19}{'max deviation':>15}  measured as"
-    )
-    print(header)
-    print("-" * len(header))
-    totals = {"plain": 0.0, "calhouse": 0.0}
-    peaks: list[float] = []
-    deviations: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="calhouse-bench-") as tmp:
-        for method in args.methods:
-            figures, results = {}, {}
-            for side in SIDES:
-                path = Path(tmp) / f"{side}-{method}.pt"
-                figures[side] = _run_worker(side, method, args.rows, path)
-                results[side] = torch.load(path, weights_only=True)
-                totals[side] += figures[side]["seconds"]
-            plain, ours = results["plain"], results["calhouse"]
-            deviation = float((ours - plain).abs().max() / plain.abs().max())
-            peaks.append(figures["calhouse"]["peak_mib"])
-            deviations.append(deviation)
-            how = (
-                "rel. to max |attr|, same draws (seed 0)"
-                if method in ("noise_tunnel", "gradient_shap")
-                else "rel. to max |attr|"
+    quiet = table(args.methods, args.rows, "quiet (no load of the benchmark's own)")
+    if args.busy:
+        with background_load(args.busy_processes):
+            busy = table(
+                args.methods,
+                args.rows,
+                f"busy ({args.busy_processes} background process(es) multiplying matrices)",
             )
-            print(
-                f"{method:<22}{figures['plain']['seconds']:>9.2f}"
-                f"{figures['calhouse']['seconds']:>12.3f}"
-                f"{figures['plain']['seconds'] / figures['calhouse']['seconds']:>7.1f}x"
-                f"{figures['plain']['peak_mib']:>16.0f}{figures['calhouse']['peak_mib']:>19.0f}"
-                f"{deviation:>15.1e}  {how}",
-                flush=True,
-            )
-    print("-" * len(header))
+        slowdowns(quiet, busy)
+        ratio = sum(busy[m]["plain"]["seconds"] for m in quiet) / sum(
+            busy[m]["calhouse"]["seconds"] for m in quiet
+        )
+        print(f"with the background load: {ratio:.1f}x faster than plain Captum")
+    plain_total = sum(quiet[m]["plain"]["seconds"] for m in quiet)
+    ours_total = sum(quiet[m]["calhouse"]["seconds"] for m in quiet)
+    peak = max(quiet[m]["calhouse"]["peak_mib"] for m in quiet)
+    deviation = max(quiet[m]["deviation"] for m in quiet)
     print(
-        f"{'total':<22}{totals['plain']:>9.2f}{totals['calhouse']:>12.3f}"
-        f"{totals['plain'] / totals['calhouse']:>7.1f}x"
-    )
-    print(f"\nend: {_load_line()}")
-    print(
-        f"dataset-scale attribution: {totals['plain'] / totals['calhouse']:.1f}x faster than "
-        f"plain Captum, peak RSS {max(peaks):.0f} MiB, max deviation {max(deviations):.1e}"
+        f"dataset-scale attribution: {plain_total / ours_total:.1f}x faster than plain Captum, "
+        f"peak RSS {peak:.0f} MiB, max deviation {deviation:.1e}"
     )
     return 0
 
