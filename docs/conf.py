@@ -140,6 +140,8 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "write_computation_times": False,
     "junit": "../sphinx-gallery-junit.xml",  # each example's result, beside the site
+    # Not "parallel": examples side by side would share the cores, and so skew
+    # each other's time and memory, which the budgets hold them to.
 }
 
 # -- HTML ---------------------------------------------------------------------
