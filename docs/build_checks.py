@@ -37,6 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 #: is not set (2026-01-01 00:00 UTC). nox sets it to the last commit's time.
 DEFAULT_EPOCH = 1_767_225_600
 
+#: The libraries whose tested versions the install page names, and their names in prose.
+TESTED = ("torch", "captum", "scikit-learn", "numpy", "matplotlib")
+_LABELS = {"torch": "PyTorch", "captum": "Captum", "numpy": "NumPy"}
+
 # The earliest time a zip entry can carry (MS-DOS dates start in 1980).
 _ZIP_EPOCH = 315_532_800
 
@@ -64,6 +68,18 @@ def pyproject(project: str | os.PathLike[str] = ROOT) -> dict:
 
     with (Path(project) / "pyproject.toml").open("rb") as fh:
         return tomllib.load(fh)
+
+
+def pinned_versions(names: tuple[str, ...] = TESTED) -> str:
+    """The versions :func:`pins` gives the main libraries, as prose: "PyTorch 2.13.0, ..."."""
+    pinned = pins()
+    return ", ".join(f"{_LABELS.get(name, name)} {pinned[name]}" for name in names)
+
+
+def python_supported() -> str:
+    """The Pythons calhouse supports, from ``requires-python``: "Python 3.11 or newer"."""
+    spec = pyproject()["project"]["requires-python"].replace(" ", "")
+    return f"Python {spec[2:]} or newer" if re.fullmatch(r">=[\d.]+", spec) else f"Python {spec}"
 
 
 def source_date_epoch() -> int:

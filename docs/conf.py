@@ -56,20 +56,14 @@ default_role = "py:obj"
 pygments_style = "sphinx"
 
 # -- MyST: values the Markdown pages quote, taken from their sources ------------------
-PINS = build_checks.pins()
-_LABELS = {"torch": "PyTorch", "captum": "Captum", "numpy": "NumPy"}
-REQUIRES_PYTHON = build_checks.pyproject()["project"]["requires-python"]
 myst_enable_extensions = ["attrs_inline", "colon_fence", "deflist", "substitution"]
 myst_heading_anchors = 3
 myst_substitutions = {
     "raw_sha256": f"`{calhouse.RAW_SHA256}`",
     "n_rows": f"{calhouse.RAW_N_ROWS:,}",
     "version": release,
-    "tested_versions": ", ".join(
-        f"{_LABELS.get(name, name)} {PINS[name]}"
-        for name in ("torch", "captum", "scikit-learn", "numpy", "matplotlib")
-    ),
-    "python_supported": f"Python {REQUIRES_PYTHON.removeprefix('>=')} or newer",
+    "tested_versions": build_checks.pinned_versions(),
+    "python_supported": build_checks.python_supported(),
     "python_tested": f"Python {sys.version_info.major}.{sys.version_info.minor}",
     "repository": f"<{calhouse_repository}>",  # a link, in prose and in commands
     # The shipped model's test RMSE as recorded when it was trained (example 02 checks it).

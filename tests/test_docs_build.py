@@ -365,6 +365,14 @@ def test_the_project_pins_torch_and_its_build_backend() -> None:
     assert "hatchling" in pins  # the docs build makes the wheel with it, offline
 
 
+def test_the_install_page_quotes_the_pins_and_the_supported_pythons() -> None:
+    pins = build_checks.pins()
+    assert build_checks.pinned_versions(("torch", "scikit-learn", "numpy")) == (
+        f"PyTorch {pins['torch']}, scikit-learn {pins['scikit-learn']}, NumPy {pins['numpy']}"
+    )
+    assert build_checks.python_supported() == "Python 3.11 or newer"  # requires-python
+
+
 def test_the_browser_tests_tools_are_pinned_and_chromium_is_installed_by_ci() -> None:
     root = DOCS.parent
     groups = build_checks.pyproject()["dependency-groups"]
