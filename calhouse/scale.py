@@ -221,6 +221,18 @@ def _integrated_gradients(
     return (grads.view(n_steps, n_rows, n_features) * steps.view(-1, 1, 1)).sum(0) * diff
 
 
+def _noise(n_rows: int, n_features: int, stdev: float) -> torch.Tensor | None:
+    """Captum's ``torch.normal(0, torch.tensor(stdev).repeat((n_rows, n_features)))``.
+
+    The same draw (one normal fill of that size, the same numbers and the same
+    state of the generator afterwards; the tests compare them) without building
+    the tensor of standard deviations. ``None`` for zero noise, which is drawn
+    all the same so that the generator moves on as Captum's does.
+    """
+    noise = torch.empty(n_rows, n_features).normal_(0.0, stdev)
+    return None if stdev == 0 else noise
+
+
 def _rows(tensor: torch.Tensor | None, start: int, stop: int, device: torch.device) -> Any:
     """Rows ``start:stop`` of a per-row tensor; a one-row tensor or None as it is."""
     if tensor is None:
@@ -259,12 +271,13 @@ def _noise_tunnel_chunks(job: _Job) -> Compute:
     with seeded(job.seed):
         # NoiseTunnel._add_noise_to_input: one draw for all rows, row i's samples
         # at i * n_samples, ..., (i + 1) * n_samples - 1.
-        noise = torch.normal(0, torch.tensor(stdev).repeat((n_rows * n_samples, n_features)))
+        noise = _noise(n_rows * n_samples, n_features, stdev)
     quadrature = _quadrature(job.options["n_steps"], job.device)
 
     def compute(start: int, stop: int) -> torch.Tensor:
-        x = job.X[start:stop].to(job.device).repeat_interleave(n_samples, dim=0)
-        noisy = x + noise[start * n_samples : stop * n_samples].to(job.device)
+        noisy = job.X[start:stop].to(job.device).repeat_interleave(n_samples, dim=0)
+        if noise is not None:
+            noisy = noisy + noise[start * n_samples : stop * n_samples].to(job.device)
         base = _rows(job.baselines, start, stop, job.device)
         if base is not None and base.shape[0] > 1:
             base = base.repeat_interleave(n_samples, dim=0)
@@ -288,7 +301,7 @@ def _gradient_shap_chunks(job: _Job) -> Compute:
         # In Captum's order: baseline indices, then the noise (drawn even when its
         # stdev is zero), then one interpolation coefficient per sample.
         index = torch.from_numpy(np.random.choice(references.shape[0], n_samples * n_rows))
-        noise = torch.normal(0, torch.tensor(stdev).repeat((n_rows * n_samples, n_features)))
+        noise = _noise(n_rows * n_samples, n_features, stdev)
         coefficients = torch.tensor(
             np.random.uniform(0.0, 1.0, n_rows * n_samples), dtype=torch.float32
         )
@@ -296,7 +309,8 @@ def _gradient_shap_chunks(job: _Job) -> Compute:
     def compute(start: int, stop: int) -> torch.Tensor:
         rows = slice(start * n_samples, stop * n_samples)
         x = job.X[start:stop].to(job.device).repeat_interleave(n_samples, dim=0)
-        x = x + noise[rows].to(job.device)
+        if noise is not None:
+            x = x + noise[rows].to(job.device)
         base = references[index[rows]].to(job.device)
         alpha = coefficients[rows].to(job.device).view(-1, 1)
         target = _expand(

@@ -223,14 +223,20 @@ def test_random_methods_draw_what_captum_draws(model, split, rows, method) -> No
     np.random.seed(2)
     c = engine.attribute_dataset(model, rows, method, baselines=X_train, seed=None)
     assert torch.equal(c, b)
+    # ... and leaves both generators where the direct call leaves them.
+    after = torch.get_rng_state(), np.random.get_state()[1].copy()
+    plain(model, rows, method, baselines=X_train, seed=2)
+    assert torch.equal(torch.get_rng_state(), after[0])
+    assert np.array_equal(np.random.get_state()[1], after[1])
 
 
-def test_random_methods_with_other_options(model, split, rows) -> None:
-    options = {"nt_samples": 3, "stdevs": 0.3, "n_steps": 20}
+@pytest.mark.parametrize("stdevs", [0.0, 0.3])
+def test_random_methods_with_other_options(model, split, rows, stdevs) -> None:
+    options = {"nt_samples": 3, "stdevs": stdevs, "n_steps": 20}
     expected = plain(model, rows, "noise_tunnel", seed=4, **options)
     got = engine.attribute_dataset(model, rows, "noise_tunnel", seed=4, **options)
     assert close(got, expected)
-    options = {"n_samples": 7, "stdevs": 0.2}
+    options = {"n_samples": 7, "stdevs": stdevs}
     expected = plain(model, rows, "gradient_shap", baselines=split.X_train, seed=4, **options)
     got = engine.attribute_dataset(
         model, rows, "gradient_shap", baselines=split.X_train, seed=4, **options
