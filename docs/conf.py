@@ -105,6 +105,7 @@ numpydoc_xref_aliases = {
 intersphinx_mapping = {
     "python": ("https://docs.python.org/3/", "_inventories/python.inv"),
     "numpy": ("https://numpy.org/doc/stable/", "_inventories/numpy.inv"),
+    "scipy": ("https://docs.scipy.org/doc/scipy/", "_inventories/scipy.inv"),
     "torch": ("https://docs.pytorch.org/docs/stable/", "_inventories/torch.inv"),
     "sklearn": ("https://scikit-learn.org/stable/", "_inventories/sklearn.inv"),
     "matplotlib": ("https://matplotlib.org/stable/", "_inventories/matplotlib.inv"),

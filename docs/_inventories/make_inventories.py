@@ -1,7 +1,7 @@
 """Write the small intersphinx inventories that let the docs link to other projects offline.
 
 The docs build runs without network, so intersphinx cannot download the
-``objects.inv`` of Python, NumPy, PyTorch, scikit-learn, matplotlib and Captum.
+``objects.inv`` of Python, NumPy, SciPy, PyTorch, scikit-learn, matplotlib and Captum.
 Instead this script writes, for each of them, an inventory that lists only the
 objects these docs refer to, with the address of their real documentation
 page. ``docs/conf.py`` points ``intersphinx_mapping`` at these files, so links
@@ -270,6 +270,14 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
                 "py:function",
                 "metrics.html#captum.metrics.sensitivity_max",
             ),
+        },
+    ),
+    "scipy": (
+        "SciPy",
+        "1.17",
+        {
+            name: ("py:function", f"reference/generated/{name}.html#{name}")
+            for name in ("scipy.stats.rankdata", "scipy.stats.spearmanr")
         },
     ),
 }
