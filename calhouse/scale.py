@@ -42,6 +42,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import queue
 import threading
 import warnings
 from collections.abc import Callable, Mapping
@@ -107,7 +108,9 @@ class _Job:
     options: Mapping[str, Any]
     seed: int | None
     device: torch.device
-    concurrent: bool
+    #: For methods that hook the network's modules: one network per thread that
+    #: runs chunks (copies of ``net`` when several threads do).
+    nets: tuple[nn.Module, ...]
 
 
 # --- shared arithmetic ----------------------------------------------------------------
@@ -329,13 +332,17 @@ def _deeplift_chunks(job: _Job) -> Compute:
     from captum.attr import DeepLift
 
     # DeepLift sets hooks and attributes on the network's modules while it runs:
-    # chunks that run at the same time each need a network of their own.
+    # each thread that runs chunks takes a network of its own.
+    free: queue.SimpleQueue[DeepLift] = queue.SimpleQueue()
+    for net in job.nets:
+        deeplift_of_net = DeepLift(net)
+        deeplift_of_net.gradient_func = summed_gradients
+        free.put(deeplift_of_net)
     local = threading.local()
 
     def deeplift() -> DeepLift:
         if not hasattr(local, "deeplift"):
-            local.deeplift = DeepLift(copy.deepcopy(job.net) if job.concurrent else job.net)
-            local.deeplift.gradient_func = summed_gradients
+            local.deeplift = free.get_nowait()
         return cast(DeepLift, local.deeplift)
 
     def compute(start: int, stop: int) -> torch.Tensor:
@@ -402,6 +409,9 @@ class Method:
     references : bool, default=False
         Whether its baselines are reference rows to draw from (GradientShap)
         rather than one baseline per row.
+    hooks : bool, default=False
+        Whether Captum's class sets hooks on the network's modules while it runs
+        (DeepLift), so that chunks running at the same time need copies of it.
 
     Examples
     --------
@@ -424,6 +434,7 @@ class Method:
     wraps: str | None = None
     random: bool = False
     references: bool = False
+    hooks: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
@@ -486,6 +497,7 @@ METHODS: Mapping[str, Method] = MappingProxyType(
                 # DeepLift runs each row and its baseline in one batch.
                 evaluations=lambda _o: 2,
                 chunks=_deeplift_chunks,
+                hooks=True,
             ),
             Method(
                 name="gradient_shap",
@@ -554,23 +566,57 @@ def _n_outputs(
     return output.shape[1]
 
 
+def _workers(device: torch.device, n_rows: int, batch_size: int) -> int:
+    """Threads that run chunks: on the CPU as many as torch would use in one operation.
+
+    A chunk's operations are small (it fits in cache): split across threads, each
+    of them waits for the slowest thread, and on a busy machine (another process
+    holding a core) those waits cost more than the arithmetic. Separate chunks on
+    threads of their own need no waits, and a thread that falls behind simply
+    takes fewer chunks. Other devices run one chunk at a time.
+    """
+    if device.type != "cpu":
+        return 1
+    return max(1, min(torch.get_num_threads(), -(-n_rows // batch_size)))
+
+
+def _networks(net: nn.Module, workers: int) -> tuple[nn.Module, ...]:
+    """A copy of ``net`` per thread, for methods that hook its modules; ``()`` if too big.
+
+    Copies are made only of networks up to :data:`_COPY_LIMIT` bytes (a tabular
+    network is far smaller), and only of networks that :func:`copy.deepcopy` can
+    copy; otherwise the chunks run one after the other on ``net`` itself.
+    """
+    if workers == 1:
+        return (net,)
+    size = sum(t.numel() * t.element_size() for t in (*net.parameters(), *net.buffers()))
+    if size > _COPY_LIMIT:
+        return ()
+    try:
+        return tuple(copy.deepcopy(net) for _ in range(workers))
+    except Exception:  # noqa: BLE001 -- a module holding a lock, a file, a generator...
+        return ()
+
+
+#: The largest network (parameters and buffers, in bytes) that methods hooking its
+#: modules copy for each thread.
+_COPY_LIMIT = 64 * 2**20
+
+
 def _fill(
     out: torch.Tensor,
     compute: Compute,
     *,
     batch_size: int,
-    concurrent: bool,
+    workers: int,
     desc: str,
     progress: bool | None,
 ) -> None:
     """``out[start:stop] = compute(start, stop)`` for each chunk, with a progress bar.
 
-    With ``concurrent``, every operation runs on one thread and the chunks run on
-    as many threads as torch would otherwise use within one operation. A chunk's
-    operations are small (it fits in cache): split across threads, each of them
-    waits for the slowest thread, and on a busy machine (another process holding
-    a core) those waits cost more than the arithmetic. Separate chunks need no
-    waits, and a thread that falls behind simply takes fewer chunks.
+    With several ``workers``, chunks run on that many threads, every operation on
+    one thread (see :func:`_workers`); with one, one chunk at a time with torch's
+    own threads.
     """
     from tqdm import tqdm
 
@@ -584,7 +630,7 @@ def _fill(
         disable=None if progress is None else not progress,
     )
     with bar:
-        if not concurrent:
+        if workers == 1:
             for start, stop in ranges:
                 out[start:stop] = compute(start, stop)
                 bar.update(stop - start)
@@ -594,7 +640,6 @@ def _fill(
             out[start:stop] = compute(start, stop)
             return stop - start
 
-        workers = min(torch.get_num_threads(), len(ranges))
         with intra_op_threads(1), ThreadPoolExecutor(workers) as pool:
             pending = {pool.submit(run, *r) for r in ranges}
             while pending:
@@ -753,7 +798,9 @@ def attribute_dataset(
     operation on a single thread: torch's thread count is set to 1 for the duration
     of the call and restored afterwards. Working memory is then about that many
     chunks, and the result does not depend on the number of threads. DeepLift gives
-    each of those threads a copy of the network, since it hooks its modules.
+    each of those threads a copy of the network, since it hooks its modules (for a
+    network over 64 MiB, or one that cannot be copied, its chunks run one after
+    the other instead).
 
     Examples
     --------
@@ -794,17 +841,13 @@ def attribute_dataset(
     )
     if size is None:
         size = max(1, CHUNK_EVALUATIONS // spec.evaluations(chosen))
-    concurrent = dev.type == "cpu"
-    job = _Job(net, table, base, goal, MappingProxyType(chosen), seed, dev, concurrent)
+    workers = _workers(dev, table.shape[0], size)
+    nets = _networks(net, workers) if spec.hooks else (net,)
+    if not nets:
+        nets, workers = (net,), 1
+    job = _Job(net, table, base, goal, MappingProxyType(chosen), seed, dev, nets)
     out = torch.empty(table.shape, dtype=torch.float32)
-    _fill(
-        out,
-        spec.chunks(job),
-        batch_size=size,
-        concurrent=concurrent,
-        desc=spec.name,
-        progress=show,
-    )
+    _fill(out, spec.chunks(job), batch_size=size, workers=workers, desc=spec.name, progress=show)
     return out
 
 
@@ -955,7 +998,7 @@ def layer_conductance_dataset(
             out,
             compute,
             batch_size=size,
-            concurrent=dev.type == "cpu",
+            workers=_workers(dev, table.shape[0], size),
             desc="layer_conductance",
             progress=show,
         )

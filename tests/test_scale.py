@@ -7,6 +7,7 @@ Every comparison is with Captum's own classes called directly (``METHODS[name].c
 from __future__ import annotations
 
 import inspect
+import threading
 from typing import ClassVar
 
 import numpy as np
@@ -324,6 +325,31 @@ def test_the_callers_model_is_left_as_it_was() -> None:
     after = model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert all(p.requires_grad for p in model.parameters())
+
+
+class WithLock(nn.Module):
+    """A network that :func:`copy.deepcopy` cannot copy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = build("wide_deep_relu")[0]
+        self.lock = threading.Lock()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+@pytest.mark.parametrize("case", ["cannot_be_copied", "too_big_to_copy"])
+def test_deeplift_without_copies_of_the_network(case, monkeypatch) -> None:
+    """DeepLift's chunks run one after the other when the network is not copied."""
+    model = WithLock()
+    if case == "too_big_to_copy":
+        model = model.net
+        monkeypatch.setattr(engine, "_COPY_LIMIT", 1000)
+    X = torch.randn(200, 5, generator=torch.Generator().manual_seed(9))
+    expected = plain(model, X, "deeplift")
+    got = engine.attribute_dataset(model, X, "deeplift", batch_size=16)
+    assert close(got, expected)
 
 
 # --- chunking: the result does not depend on it, and memory is bounded by it
