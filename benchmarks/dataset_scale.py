@@ -248,7 +248,7 @@ def worker(side: str, method: str, data: str, n_rows: int | None, out: Path) -> 
         model, X, refs = friedman(n_rows or 20_640)
     else:
         model, X, refs = california(n_rows)
-    figures: dict[str, Any] = {"rows": X.shape[0]}
+    figures: dict[str, Any] = {"rows": X.shape[0], "load": os.getloadavg()[0]}
     if side == "floor":
         figures["seconds"], figures["how"] = floor(method, model, X)
         result = None
@@ -315,41 +315,67 @@ def load_line() -> str:
 # --- the tables -----------------------------------------------------------------------
 
 
-def table(methods: Sequence[str], n_rows: int | None, title: str) -> dict[str, dict[str, Any]]:
-    """Every side of every method; print a row per method and return the figures."""
-    print(f"{title}; start: {load_line()}")
+def measure(
+    methods: Sequence[str], n_rows: int | None, busy_processes: int
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every side of every method, quiet and (``busy_processes > 0``) then busy at once.
+
+    Each busy measurement follows its quiet one directly, so that both see about
+    the same load from the rest of the machine.
+    """
+    conditions = ("quiet", "busy") if busy_processes else ("quiet",)
+    figures: dict[str, dict[str, dict[str, Any]]] = {c: {} for c in conditions}
+    with tempfile.TemporaryDirectory(prefix="calhouse-bench-") as tmp:
+        for method in methods:
+            for condition in conditions:
+                figures[condition][method] = {}
+            for side in SIDES:
+                for condition in conditions:
+                    path = Path(tmp) / f"{condition}-{side}-{method}.pt"
+                    if condition == "busy":
+                        with background_load(busy_processes):
+                            got = run_worker(side, method, "california", n_rows, path)
+                    else:
+                        got = run_worker(side, method, "california", n_rows, path)
+                    if side != "floor":
+                        got["result"] = torch.load(path, weights_only=True)
+                    figures[condition][method][side] = got
+                    print(
+                        f"  {condition:<5} {side:<8} {method:<22} {got['seconds']:8.3f} s, "
+                        f"load {got['load']:.2f}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            for condition in conditions:
+                row = figures[condition][method]
+                expected, ours = row["plain"].pop("result"), row["calhouse"].pop("result")
+                row["deviation"] = float((ours - expected).abs().max() / expected.abs().max())
+    return figures
+
+
+def table(figures: dict[str, dict[str, Any]], title: str) -> None:
+    """Print the figures of every method, a row each, and the totals."""
+    print(title)
     header = (
         f"{'method':<22}{'plain s':>9}{'calhouse s':>11}{'floor s':>9}{'plain /':>10}"
-        f"{'calhouse /':>11}{'plain':>9}{'calhouse':>9}{'max':>10}"
+        f"{'calhouse /':>11}{'plain':>9}{'calhouse':>9}{'max':>10}{'load (1 min)':>16}"
     )
     header2 = (
         f"{'':<22}{'':>9}{'':>11}{'':>9}{'calhouse':>10}{'floor':>11}"
-        f"{'peak MiB':>9}{'peak MiB':>9}{'deviation':>10}  floor's batches"
+        f"{'peak MiB':>9}{'peak MiB':>9}{'deviation':>10}{'p / c / f':>16}  floor's batches"
     )
     print(header)
     print(header2)
     print("-" * len(header2))
-    figures: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="calhouse-bench-") as tmp:
-        for method in methods:
-            row: dict[str, Any] = {}
-            results = {}
-            for side in SIDES:
-                path = Path(tmp) / f"{side}-{method}.pt"
-                row[side] = run_worker(side, method, "california", n_rows, path)
-                if side != "floor":
-                    results[side] = torch.load(path, weights_only=True)
-            expected, got = results["plain"], results["calhouse"]
-            row["deviation"] = float((got - expected).abs().max() / expected.abs().max())
-            figures[method] = row
-            p, c, f = (row[s]["seconds"] for s in SIDES)
-            print(
-                f"{method:<22}{p:>9.2f}{c:>11.3f}{f:>9.3f}{p / c:>9.1f}x{c / f:>10.2f}x"
-                f"{row['plain']['peak_mib']:>9.0f}{row['calhouse']['peak_mib']:>9.0f}"
-                f"{row['deviation']:>10.1e}  {row['floor']['how']}",
-                flush=True,
-            )
-    totals = {side: sum(figures[m][side]["seconds"] for m in methods) for side in SIDES}
+    for method, row in figures.items():
+        p, c, f = (row[side]["seconds"] for side in SIDES)
+        loads = " / ".join(f"{row[side]['load']:.1f}" for side in SIDES)
+        print(
+            f"{method:<22}{p:>9.2f}{c:>11.3f}{f:>9.3f}{p / c:>9.1f}x{c / f:>10.2f}x"
+            f"{row['plain']['peak_mib']:>9.0f}{row['calhouse']['peak_mib']:>9.0f}"
+            f"{row['deviation']:>10.1e}{loads:>16}  {row['floor']['how']}"
+        )
+    totals = {side: sum(row[side]["seconds"] for row in figures.values()) for side in SIDES}
     print("-" * len(header2))
     print(
         f"{'total':<22}{totals['plain']:>9.2f}{totals['calhouse']:>11.3f}"
@@ -362,8 +388,7 @@ def table(methods: Sequence[str], n_rows: int | None, title: str) -> dict[str, d
             / figures["integrated_gradients"]["calhouse"]["seconds"]
         )
         print(f"calhouse's NoiseTunnel takes {ratio:.2f}x the time of its IG")
-    print(f"end: {load_line()}\n")
-    return figures
+    print()
 
 
 def slowdowns(quiet: dict[str, dict[str, Any]], busy: dict[str, dict[str, Any]]) -> None:
@@ -392,7 +417,7 @@ def scaling(methods: Sequence[str], sizes: Sequence[int]) -> None:
     print(f"scaling: make_friedman1 rows, 10 features; start: {load_line()}")
     print(
         f"{'method':<22}{'rows':>10}{'calhouse s':>12}{'us/row':>9}{'vs first':>9}"
-        f"{'floor s':>9}{'calhouse/':>10}{'call adds':>10}{'output':>8}{'peak':>8}"
+        f"{'floor s':>9}{'calhouse/':>10}{'call adds':>10}{'output':>8}{'peak':>8}{'load':>6}"
     )
     print(
         f"{'':<22}{'':>10}{'':>12}{'':>9}{'':>9}{'':>9}{'floor':>10}{'MiB':>10}{'MiB':>8}{'MiB':>8}"
@@ -410,7 +435,7 @@ def scaling(methods: Sequence[str], sizes: Sequence[int]) -> None:
                     f"{per_row / first:>8.2f}x{base['seconds']:>9.2f}"
                     f"{ours['seconds'] / base['seconds']:>9.2f}x"
                     f"{ours.get('call_mib', float('nan')):>10.0f}{ours['output_mib']:>8.0f}"
-                    f"{ours['peak_mib']:>8.0f}",
+                    f"{ours['peak_mib']:>8.0f}{ours['load']:>6.1f}",
                     flush=True,
                 )
     print(f"end: {load_line()}")
@@ -459,20 +484,25 @@ def main(argv: list[str] | None = None) -> int:
         scaling(args.methods, args.friedman)
         return 0
     rows = "all 20,640" if args.rows is None else f"the first {args.rows}"
-    print(f"{rows} rows, the tutorial's model; one process per side and method\n")
-    quiet = table(args.methods, args.rows, "quiet (no load of the benchmark's own)")
-    if args.busy:
-        with background_load(args.busy_processes):
-            busy = table(
-                args.methods,
-                args.rows,
-                f"busy ({args.busy_processes} background process(es) multiplying matrices)",
-            )
-        slowdowns(quiet, busy)
-        ratio = sum(busy[m]["plain"]["seconds"] for m in quiet) / sum(
-            busy[m]["calhouse"]["seconds"] for m in quiet
+    print(f"{rows} rows, the tutorial's model; one process per side and method")
+    busy = args.busy_processes if args.busy else 0
+    if busy:
+        print(
+            f"each measurement quiet, then at once again with {busy} background "
+            "process(es) multiplying matrices on one thread each"
+        )
+    print(f"start: {load_line()}\n")
+    figures = measure(args.methods, args.rows, busy)
+    quiet = figures["quiet"]
+    table(quiet, "quiet (no load of the benchmark's own)")
+    if busy:
+        table(figures["busy"], f"busy ({busy} background process(es) of the benchmark's own)")
+        slowdowns(quiet, figures["busy"])
+        ratio = sum(figures["busy"][m]["plain"]["seconds"] for m in quiet) / sum(
+            figures["busy"][m]["calhouse"]["seconds"] for m in quiet
         )
         print(f"with the background load: {ratio:.1f}x faster than plain Captum")
+    print(f"end: {load_line()}")
     plain_total = sum(quiet[m]["plain"]["seconds"] for m in quiet)
     ours_total = sum(quiet[m]["calhouse"]["seconds"] for m in quiet)
     peak = max(quiet[m]["calhouse"]["peak_mib"] for m in quiet)

@@ -39,6 +39,7 @@ table, before chunking, so that the result does not depend on ``batch_size``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -566,36 +567,44 @@ def _n_outputs(
     return output.shape[1]
 
 
-def _workers(device: torch.device, n_rows: int, batch_size: int) -> int:
-    """Threads that run chunks: on the CPU as many as torch would use in one operation.
+@dataclass(frozen=True)
+class _Threads:
+    """How the chunks run: ``workers`` threads, each with one of ``nets``."""
+
+    workers: int
+    #: Whether every operation runs on one thread (torch's thread count is 1 meanwhile).
+    single_threaded_ops: bool
+    nets: tuple[nn.Module, ...]
+
+
+def _threads(device: torch.device, net: nn.Module, n_chunks: int, *, hooks: bool) -> _Threads:
+    """On the CPU, chunks on as many threads as torch would use in one operation.
 
     A chunk's operations are small (it fits in cache): split across threads, each
     of them waits for the slowest thread, and on a busy machine (another process
-    holding a core) those waits cost more than the arithmetic. Separate chunks on
-    threads of their own need no waits, and a thread that falls behind simply
-    takes fewer chunks. Other devices run one chunk at a time.
+    holding a core) every such wait can last a time slice of the scheduler, longer
+    than the arithmetic. So every operation runs on one thread, and chunks run side
+    by side on threads of their own, which need no waits: a thread that falls
+    behind simply takes fewer chunks. Even a single chunk runs on one thread.
+
+    A method that ``hooks`` the network's modules (DeepLift) needs a copy of the
+    network per thread; a network that :func:`copy.deepcopy` cannot copy runs its
+    chunks one after the other, and so does one over :data:`_COPY_LIMIT` bytes,
+    whose operations are then large enough to split across torch's threads.
+    Other devices run one chunk at a time.
     """
     if device.type != "cpu":
-        return 1
-    return max(1, min(torch.get_num_threads(), -(-n_rows // batch_size)))
-
-
-def _networks(net: nn.Module, workers: int) -> tuple[nn.Module, ...]:
-    """A copy of ``net`` per thread, for methods that hook its modules; ``()`` if too big.
-
-    Copies are made only of networks up to :data:`_COPY_LIMIT` bytes (a tabular
-    network is far smaller), and only of networks that :func:`copy.deepcopy` can
-    copy; otherwise the chunks run one after the other on ``net`` itself.
-    """
-    if workers == 1:
-        return (net,)
+        return _Threads(1, False, (net,))
+    workers = max(1, min(torch.get_num_threads(), n_chunks))
+    if not hooks or workers == 1:
+        return _Threads(workers, True, (net,))
     size = sum(t.numel() * t.element_size() for t in (*net.parameters(), *net.buffers()))
     if size > _COPY_LIMIT:
-        return ()
+        return _Threads(1, False, (net,))
     try:
-        return tuple(copy.deepcopy(net) for _ in range(workers))
+        return _Threads(workers, True, tuple(copy.deepcopy(net) for _ in range(workers)))
     except Exception:  # noqa: BLE001 -- a module holding a lock, a file, a generator...
-        return ()
+        return _Threads(1, True, (net,))
 
 
 #: The largest network (parameters and buffers, in bytes) that methods hooking its
@@ -608,16 +617,11 @@ def _fill(
     compute: Compute,
     *,
     batch_size: int,
-    workers: int,
+    threads: _Threads,
     desc: str,
     progress: bool | None,
 ) -> None:
-    """``out[start:stop] = compute(start, stop)`` for each chunk, with a progress bar.
-
-    With several ``workers``, chunks run on that many threads, every operation on
-    one thread (see :func:`_workers`); with one, one chunk at a time with torch's
-    own threads.
-    """
+    """``out[start:stop] = compute(start, stop)`` for each chunk, with a progress bar."""
     from tqdm import tqdm
 
     n_rows = out.shape[0]
@@ -629,8 +633,9 @@ def _fill(
         unit_scale=True,
         disable=None if progress is None else not progress,
     )
-    with bar:
-        if workers == 1:
+    ops = intra_op_threads(1) if threads.single_threaded_ops else contextlib.nullcontext()
+    with bar, ops:
+        if threads.workers == 1:
             for start, stop in ranges:
                 out[start:stop] = compute(start, stop)
                 bar.update(stop - start)
@@ -640,7 +645,7 @@ def _fill(
             out[start:stop] = compute(start, stop)
             return stop - start
 
-        with intra_op_threads(1), ThreadPoolExecutor(workers) as pool:
+        with ThreadPoolExecutor(threads.workers) as pool:
             pending = {pool.submit(run, *r) for r in ranges}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
@@ -796,7 +801,8 @@ def attribute_dataset(
 
     On the CPU, chunks run concurrently on ``torch.get_num_threads()`` threads, each
     operation on a single thread: torch's thread count is set to 1 for the duration
-    of the call and restored afterwards. Working memory is then about that many
+    of the call and restored afterwards (a busy machine then slows the call down in
+    proportion to the processor time it takes away, no more). Working memory is then about that many
     chunks, and the result does not depend on the number of threads. DeepLift gives
     each of those threads a copy of the network, since it hooks its modules (for a
     network over 64 MiB, or one that cannot be copied, its chunks run one after
@@ -841,13 +847,10 @@ def attribute_dataset(
     )
     if size is None:
         size = max(1, CHUNK_EVALUATIONS // spec.evaluations(chosen))
-    workers = _workers(dev, table.shape[0], size)
-    nets = _networks(net, workers) if spec.hooks else (net,)
-    if not nets:
-        nets, workers = (net,), 1
-    job = _Job(net, table, base, goal, MappingProxyType(chosen), seed, dev, nets)
+    threads = _threads(dev, net, -(-table.shape[0] // size), hooks=spec.hooks)
+    job = _Job(net, table, base, goal, MappingProxyType(chosen), seed, dev, threads.nets)
     out = torch.empty(table.shape, dtype=torch.float32)
-    _fill(out, spec.chunks(job), batch_size=size, workers=workers, desc=spec.name, progress=show)
+    _fill(out, spec.chunks(job), batch_size=size, threads=threads, desc=spec.name, progress=show)
     return out
 
 
@@ -998,7 +1001,7 @@ def layer_conductance_dataset(
             out,
             compute,
             batch_size=size,
-            workers=_workers(dev, table.shape[0], size),
+            threads=_threads(dev, net, -(-table.shape[0] // size), hooks=False),
             desc="layer_conductance",
             progress=show,
         )
