@@ -45,6 +45,7 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
             "type": ("py:class", "library/functions.html#type"),
             "callable": ("py:function", "library/functions.html#callable"),
             "print": ("py:function", "library/functions.html#print"),
+            "math.fsum": ("py:function", "library/math.html#math.fsum"),
             "ValueError": ("py:exception", "library/exceptions.html#ValueError"),
             "TypeError": ("py:exception", "library/exceptions.html#TypeError"),
             "KeyError": ("py:exception", "library/exceptions.html#KeyError"),
@@ -147,6 +148,10 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
             "torch.nn.Module.state_dict": (
                 "py:method",
                 "generated/torch.nn.Module.html#torch.nn.Module.state_dict",
+            ),
+            "torch.nn.Module.named_modules": (
+                "py:method",
+                "generated/torch.nn.Module.html#torch.nn.Module.named_modules",
             ),
             "torch.nn.Module.eval": (
                 "py:method",
