@@ -493,3 +493,24 @@ def test_offline_without_data_one_clear_error(tmp_path: Path) -> None:
 def test_metadata_files_are_json_objects() -> None:
     for spec in calhouse.MODELS.values():
         assert isinstance(json.loads(metadata_path(spec.path).read_text()), dict)
+
+
+SEEDS = sorted((calhouse.MODELS["tutorial"].path.parent / "seeds").glob("*.pt"))
+
+
+def test_twenty_seeds_ship() -> None:
+    assert [int(p.stem.rsplit("_", 1)[1]) for p in SEEDS] == sorted(range(1, 21), key=str)
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=[p.stem for p in SEEDS])
+def test_seed_models_are_the_tutorials_recipe_with_their_seed(path: Path) -> None:
+    seed = int(path.stem.rsplit("_", 1)[1])
+    meta = calhouse.read_metadata(path)
+    assert meta is not None
+    tutorial = calhouse.read_metadata(calhouse.MODELS["tutorial"].path)
+    assert meta["command"] == f"calhouse train --model tutorial --seed {seed}"
+    assert meta["training"] == {**tutorial["training"], "seed": seed}
+    assert meta["data"] == tutorial["data"]
+    assert meta["arithmetic"] == tutorial["arithmetic"]
+    assert meta["weights_sha256"] == file_digest(path)
+    calhouse.load_model(path)  # checked against its sha256, weights only
