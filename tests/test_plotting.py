@@ -12,7 +12,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from matplotlib.collections import PathCollection
 
 import calhouse
 from calhouse import (
@@ -20,10 +19,28 @@ from calhouse import (
     METHOD_COLORS,
     METHODS,
     plot_attribution_bars,
-    plot_features_vs_target,
     plot_grouped_bars,
     plot_loss_curve,
 )
+
+# The colours decided for the site (Okabe-Ito), written out: a test that compared the
+# figures with calhouse's own table would pass whatever the table said.
+DECIDED_COLORS = {
+    "integrated_gradients": "#0072B2",
+    "noise_tunnel": "#56B4E9",
+    "deeplift": "#D55E00",
+    "gradient_shap": "#E69F00",
+    "feature_ablation": "#009E73",
+    "weights": "#000000",
+}
+DECIDED_LABELS = {
+    "integrated_gradients": "Int Grads",
+    "noise_tunnel": "Int Grads w/SmoothGrad",
+    "deeplift": "DeepLift",
+    "gradient_shap": "GradientSHAP",
+    "feature_ablation": "Feature Ablation",
+    "weights": "Weights (lin1.weight[0])",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -40,83 +57,6 @@ def _png_size(fig) -> tuple[float, float]:
     return tuple(fig.get_size_inches() * fig.dpi)
 
 
-# -- features against the target ---------------------------------------------
-
-
-def _toy_data(n: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(n, 8))
-    y = 2.0 * X[:, 0] - 0.5 * X[:, 3] + rng.normal(scale=0.1, size=n)
-    return X, y
-
-
-def test_features_vs_target_draws_one_panel_per_feature_with_its_fitted_line() -> None:
-    X, y = _toy_data()
-    fig = plot_features_vs_target(X, y)
-    axes = fig.axes
-    assert len(axes) == 9  # 3 x 3 grid: 8 features and the target's histogram
-    assert [ax.get_title() for ax in axes[:8]] == list(FEATURE_NAMES)
-    for i, ax in enumerate(axes[:8]):
-        (points,) = [c for c in ax.collections if isinstance(c, PathCollection)]
-        np.testing.assert_allclose(points.get_offsets(), np.column_stack([X[:, i], y]))
-        (line,) = ax.get_lines()
-        assert line.get_color() == "r"
-        assert line.get_linestyle() == "--"
-        xs, ys = line.get_data()
-        slope, intercept = np.polyfit(X[:, i], y, 1)
-        np.testing.assert_allclose(xs, [X[:, i].min(), X[:, i].max()])
-        np.testing.assert_allclose(ys, slope * np.asarray(xs) + intercept)
-        (text,) = ax.texts
-        assert text.get_text() == f"r = {np.corrcoef(X[:, i], y)[0, 1]:+.2f}"
-    # The planted dependence shows: MedInc's line rises, AveBedrms' falls.
-    assert axes[0].texts[0].get_text().startswith("r = +0.9")
-    assert axes[3].get_lines()[0].get_data()[1][1] < axes[3].get_lines()[0].get_data()[1][0]
-    hist = axes[8]
-    assert hist.get_title() == "MedHouseVal (distribution)"
-    assert sum(p.get_width() for p in hist.patches) == len(y)
-
-
-def test_features_vs_target_accepts_tensors_and_column_targets() -> None:
-    X, y = _toy_data()
-    fig = plot_features_vs_target(torch.tensor(X).float(), torch.tensor(y).float().view(-1, 1))
-    assert len(fig.axes[0].collections[0].get_offsets()) == len(y)
-
-
-def test_features_vs_target_without_histogram_hides_the_spare_panel() -> None:
-    X, y = _toy_data()
-    fig = plot_features_vs_target(X, y, target_histogram=False)
-    assert not fig.axes[8].axison
-    assert len(fig.axes[8].patches) == 0
-
-
-def test_features_vs_target_grid_follows_ncols() -> None:
-    X, y = _toy_data()
-    fig = plot_features_vs_target(X[:, :4], y, FEATURE_NAMES[:4], ncols=2)
-    assert len(fig.axes) == 4
-    assert [ax.get_title() for ax in fig.axes] == list(FEATURE_NAMES[:4])
-
-
-def test_features_vs_target_is_sized_for_a_page() -> None:
-    X, y = _toy_data()
-    width, height = _png_size(plot_features_vs_target(X, y))
-    assert 800 <= width <= 1000
-    assert height <= 800
-
-
-@pytest.mark.parametrize(
-    ("X", "y", "names", "message"),
-    [
-        (np.zeros(8), np.zeros(8), FEATURE_NAMES, r"X must have shape \(n_samples, n_features\)"),
-        (np.zeros((5, 8)), np.zeros(4), FEATURE_NAMES, r"one value per row of X \(5\), got 4"),
-        (np.zeros((5, 8)), np.zeros(5), FEATURE_NAMES[:7], "name the 8 columns of X, got 7"),
-        (np.full((5, 8), np.nan), np.zeros(5), FEATURE_NAMES, "X must be finite"),
-    ],
-)
-def test_features_vs_target_rejects_bad_input(X, y, names, message) -> None:
-    with pytest.raises(ValueError, match=message):
-        plot_features_vs_target(X, y, names)
-
-
 # -- loss curve ----------------------------------------------------------------
 
 
@@ -131,10 +71,30 @@ def test_loss_curve_plots_every_epoch_and_marks_the_logged_ones() -> None:
     np.testing.assert_allclose(marks.get_ydata(), [losses[0], losses[20], losses[40]])
     assert ax.get_yscale() == "log"
     assert "every 20 epochs" in marks.get_label()
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", "summed squared error")
+    assert mpl.colors.to_hex(curve.get_color()) == "#0072b2"
+    assert mpl.colors.to_hex(marks.get_color()) == "#d55e00"
+    assert marks.get_marker() == "D"  # not colour alone
+
+
+def test_loss_curve_labels_ticks_between_powers_of_ten() -> None:
+    meta = calhouse.read_metadata(calhouse.MODELS["tutorial"].path)
+    fig = plot_loss_curve(meta["epoch_losses"])
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    labelled = [
+        float(t.get_text())
+        for t in ax.get_yticklabels()
+        if t.get_text() and low <= t.get_position()[1] <= high
+    ]
+    # The loss spends 195 of its 200 epochs between 100 and 1,000: ticks label that range.
+    assert {200.0, 500.0} <= set(labelled)
+    assert {1000.0, 2000.0, 5000.0, 10000.0} <= set(labelled)
 
 
 def test_loss_curve_of_the_shipped_model_marks_its_logged_losses() -> None:
-    meta = calhouse.read_metadata(calhouse.default_model_path())
+    meta = calhouse.read_metadata(calhouse.MODELS["tutorial"].path)
     fig = plot_loss_curve(meta["epoch_losses"], log_every=meta["training"]["log_every"])
     marks = fig.axes[0].get_lines()[1]
     logged = [float(line.rsplit(" ", 1)[1]) for line in meta["loss_log"]]
@@ -153,7 +113,7 @@ def test_loss_curve_without_marks_and_into_given_axes() -> None:
         ([], {}, "epoch_losses is empty"),
         ([1.0, 0.0], {}, "must be positive"),
         ([1.0, float("nan")], {}, "epoch_losses must be finite"),
-        ([1.0], {"log_every": 0}, "log_every must be a positive int"),
+        ([1.0], {"log_every": 0}, "log_every must be a positive integer or None"),
     ],
 )
 def test_loss_curve_rejects_bad_input(losses, kwargs, message) -> None:
@@ -199,8 +159,8 @@ def test_grouped_bars_take_colours_by_label() -> None:
     [
         ({}, None, "series is empty"),
         ({"a": [1.0, 2.0]}, None, r"series\['a'\] has 2 values, expected one per category \(3"),
-        ({"a": [1.0, 2.0, 3.0]}, {"b": "red"}, "colors has no colour for 'a'"),
-        ({"a": [1.0, 2.0, 3.0]}, ["red", "blue"], "expected 1 colours, got 2"),
+        ({"a": [1.0, 2.0, 3.0]}, {"b": "red"}, "colors has nothing for 'a'"),
+        ({"a": [1.0, 2.0, 3.0]}, ["red", "blue"], "expected 1 colors, one per series, got 2"),
         ({"a": [1.0, np.inf, 3.0]}, None, r"series\['a'\] must be finite"),
     ],
 )
@@ -212,7 +172,14 @@ def test_grouped_bars_reject_bad_input(series, colors, message) -> None:
 # -- the tutorial's attribution chart -----------------------------------------
 
 
-def test_attribution_bars_use_the_tutorials_labels_and_colours() -> None:
+def test_the_palette_is_the_decided_one() -> None:
+    assert METHOD_COLORS == DECIDED_COLORS
+    assert {key: METHODS[key].label for key in METHODS} == {
+        k: v for k, v in DECIDED_LABELS.items() if k != "weights"
+    }
+
+
+def test_attribution_bars_use_the_tutorials_labels_and_the_sites_colours() -> None:
     rng = np.random.default_rng(1)
     attributions = {key: rng.normal(size=8) for key in METHODS}
     attributions["weights"] = rng.normal(size=8)
@@ -221,10 +188,15 @@ def test_attribution_bars_use_the_tutorials_labels_and_colours() -> None:
     assert len(ax.containers) == 6
     assert sum(len(c) for c in ax.containers) == 6 * 8
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == [*METHODS.values(), "Weights (lin1.weight[0])"]
+    assert legend == list(DECIDED_LABELS.values())
+    hatches = set()
     for container, (key, values) in zip(ax.containers, attributions.items(), strict=True):
         np.testing.assert_allclose([bar.get_height() for bar in container], values)
-        assert container[0].get_facecolor() == mpl.colors.to_rgba(METHOD_COLORS[key])
+        assert container[0].get_facecolor() == mpl.colors.to_rgba(DECIDED_COLORS[key])
+        hatches.add((container[0].get_hatch(), DECIDED_COLORS[key]))
+    # Bars that share a colour family differ by hatch: IG and SmoothGrad are both blue.
+    assert len({hatch for hatch, _ in hatches}) >= 4
+    assert ax.get_ylabel() == "share of the summed attribution"
     assert _tick_labels(ax) == list(FEATURE_NAMES)
     width, _ = _png_size(fig)
     assert 800 <= width <= 1000
