@@ -523,17 +523,6 @@ describe(
     "from zero agree perfectly with each other, while GradientShap and IG from the "
     "mean agree most closely with permutation importance.",
 )
-# sphinx_gallery_end_ignore
-
-# %%
-# The matrix splits the methods into two families. Integrated Gradients, its
-# SmoothGrad version and DeepLift, all measured from the zero baseline, rank the
-# features identically, and only moderately like permutation importance.
-# GradientShap and Integrated Gradients from the training mean, whose baselines
-# come from the data, rank them the way permutation importance does (rank
-# correlation above 0.95), with MedInc first and Population second. Feature
-# Ablation, from zero too, sits between the two families.
-# sphinx_gallery_start_ignore
 agree = {}
 for i, a in enumerate(labels):
     for j, b in enumerate(labels):
@@ -575,6 +564,15 @@ check(
     agreement=agreement,
 )
 # sphinx_gallery_end_ignore
+
+# %%
+# The matrix splits the methods into two families. Integrated Gradients, its
+# SmoothGrad version and DeepLift, all measured from the zero baseline, rank the
+# features identically, and only moderately like permutation importance.
+# GradientShap and Integrated Gradients from the training mean, whose baselines
+# come from the data, rank them the way permutation importance does (rank
+# correlation above 0.95), with MedInc first and Population second. Feature
+# Ablation, from zero too, sits between the two families.
 
 # %%
 # So the four checks answer differently. The arithmetic is sound: the
