@@ -1,4 +1,4 @@
-"""``python -m calhouse``: see :mod:`calhouse.cli`."""
+"""``python -m calhouse``: the ``calhouse`` command."""
 
 from calhouse.cli import main
 

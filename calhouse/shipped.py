@@ -2,8 +2,9 @@
 
 :func:`fit` trains a recipe in this process, in this processor's arithmetic.
 :func:`train_and_save`, :func:`load_or_train_model` (when a file is missing) and
-``calhouse train`` train in a separate process in pinned arithmetic
-(:mod:`calhouse._pinned`), which writes the same bytes on every x86-64 processor.
+``calhouse train`` train in a separate process in
+:ref:`pinned arithmetic <sphx_glr_auto_examples_plot_02_model_training.py>`, which
+writes the same bytes on every x86-64 processor.
 """
 
 from __future__ import annotations
@@ -322,7 +323,7 @@ def train_and_save(
     """Train a shipped model's recipe in pinned arithmetic, and save weights and metadata.
 
     The training runs in a fresh Python process started in pinned arithmetic
-    (portable kernels, one thread, no BLAS; see :mod:`calhouse._pinned`), so that
+    (portable kernels, one thread, no BLAS), so that
     the weights have the same bytes on every x86-64 processor: for the shipped
     recipes, the shipped bytes. The destination is checked before training starts,
     and both files are written atomically.

@@ -1,7 +1,7 @@
 """Training with the tutorial's recipe: its settings, its loop and its error measure.
 
 These run in this process, in this processor's arithmetic. The shipped models are
-trained in pinned arithmetic instead (:mod:`calhouse.shipped`).
+trained in :ref:`pinned arithmetic <sphx_glr_auto_examples_plot_02_model_training.py>` instead.
 """
 
 from __future__ import annotations
