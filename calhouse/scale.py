@@ -225,14 +225,18 @@ def _integrated_gradients(
     return (grads.view(n_steps, n_rows, n_features) * steps.view(-1, 1, 1)).sum(0) * diff
 
 
-def _noise(n_rows: int, n_features: int, stdev: float) -> torch.Tensor | None:
+def _noise(n_rows: int, n_features: int, stdev: float, seed: int | None) -> torch.Tensor | None:
     """Captum's ``torch.normal(0, torch.tensor(stdev).repeat((n_rows, n_features)))``.
 
-    The same draw (one normal fill of that size, the same numbers and the same
+    The same draw (one normal fill of that size: the same numbers and the same
     state of the generator afterwards; the tests compare them) without building
-    the tensor of standard deviations. ``None`` for zero noise, which is drawn
-    all the same so that the generator moves on as Captum's does.
+    the tensor of standard deviations. ``None`` for zero noise. Zero noise is
+    drawn all the same when the caller's generator is used (``seed=None``), so
+    that it moves on as Captum's call moves it; with a seed the generator's state
+    is restored afterwards, so the draw would change nothing.
     """
+    if stdev == 0 and seed is not None:
+        return None
     noise = torch.empty(n_rows, n_features).normal_(0.0, stdev)
     return None if stdev == 0 else noise
 
@@ -275,7 +279,7 @@ def _noise_tunnel_chunks(job: _Job) -> Compute:
     with seeded(job.seed):
         # NoiseTunnel._add_noise_to_input: one draw for all rows, row i's samples
         # at i * n_samples, ..., (i + 1) * n_samples - 1.
-        noise = _noise(n_rows * n_samples, n_features, stdev)
+        noise = _noise(n_rows * n_samples, n_features, stdev, job.seed)
     quadrature = _quadrature(job.options["n_steps"], job.device)
 
     def compute(start: int, stop: int) -> torch.Tensor:
@@ -305,7 +309,7 @@ def _gradient_shap_chunks(job: _Job) -> Compute:
         # In Captum's order: baseline indices, then the noise (drawn even when its
         # stdev is zero), then one interpolation coefficient per sample.
         index = torch.from_numpy(np.random.choice(references.shape[0], n_samples * n_rows))
-        noise = _noise(n_rows * n_samples, n_features, stdev)
+        noise = _noise(n_rows * n_samples, n_features, stdev, job.seed)
         coefficients = torch.tensor(
             np.random.uniform(0.0, 1.0, n_rows * n_samples), dtype=torch.float32
         )
@@ -333,29 +337,26 @@ def _deeplift_chunks(job: _Job) -> Compute:
     from captum.attr import DeepLift
 
     # DeepLift sets hooks and attributes on the network's modules while it runs:
-    # each thread that runs chunks takes a network of its own.
-    free: queue.SimpleQueue[DeepLift] = queue.SimpleQueue()
+    # each thread that runs chunks takes a network of its own. A DeepLift per
+    # chunk, since an instance keeps the handles of every hook it ever set and
+    # removes them all again on every call.
+    free: queue.SimpleQueue[nn.Module] = queue.SimpleQueue()
     for net in job.nets:
-        deeplift_of_net = DeepLift(net)
-        deeplift_of_net.gradient_func = summed_gradients
-        free.put(deeplift_of_net)
+        free.put(net)
     local = threading.local()
 
     def deeplift() -> DeepLift:
-        if not hasattr(local, "deeplift"):
-            local.deeplift = free.get_nowait()
-        return cast(DeepLift, local.deeplift)
+        if not hasattr(local, "net"):
+            local.net = free.get_nowait()
+        method = DeepLift(local.net)
+        method.gradient_func = summed_gradients
+        return method
 
     def compute(start: int, stop: int) -> torch.Tensor:
         x = job.X[start:stop].to(job.device).requires_grad_()
         base = _rows(job.baselines, start, stop, job.device)
         target = _target_rows(job.target, start, stop, job.device)
-        with warnings.catch_warnings():
-            # DeepLift announces, on every call, the hooks it sets and removes again.
-            warnings.filterwarnings("ignore", "Setting forward, backward hooks", UserWarning)
-            return cast(
-                torch.Tensor, deeplift().attribute(x, baselines=base, target=target)
-            ).detach()
+        return cast(torch.Tensor, deeplift().attribute(x, baselines=base, target=target)).detach()
 
     return compute
 
@@ -850,7 +851,13 @@ def attribute_dataset(
     threads = _threads(dev, net, -(-table.shape[0] // size), hooks=spec.hooks)
     job = _Job(net, table, base, goal, MappingProxyType(chosen), seed, dev, threads.nets)
     out = torch.empty(table.shape, dtype=torch.float32)
-    _fill(out, spec.chunks(job), batch_size=size, threads=threads, desc=spec.name, progress=show)
+    with warnings.catch_warnings():
+        # Captum's DeepLift announces, on every call, the hooks it sets and removes
+        # again. (Filters are global: one block around all the threads' chunks.)
+        warnings.filterwarnings("ignore", "Setting forward, backward hooks", UserWarning)
+        _fill(
+            out, spec.chunks(job), batch_size=size, threads=threads, desc=spec.name, progress=show
+        )
     return out
 
 
