@@ -72,10 +72,11 @@ def install(session: nox.Session, *groups: str, editable: bool = False) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff: lint and format check."""
-    session.install(*CONSTRAINTS, *nox.project.dependency_groups(PYPROJECT, "lint"))
+    """Ruff (lint and format check) and mypy --strict over calhouse/."""
+    install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
 
 
 @nox.session

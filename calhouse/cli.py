@@ -37,17 +37,16 @@ shipped bytes on every x86-64 processor. `python -m calhouse` works the same.
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser that suggests the command meant by a near miss."""
+COMMANDS = ("train", "check")
 
-    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
-        args = list(sys.argv[1:] if args is None else args)
-        commands = ("train", "check")
-        if args and not args[0].startswith("-") and args[0] not in commands:
-            close = difflib.get_close_matches(args[0], commands, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            self.error(f"unknown command {args[0]!r} (expected: train, check){hint}")
-        return super().parse_args(args, namespace)
+
+def _unknown_command(argv: Sequence[str]) -> str | None:
+    """The error for a first argument that is no command, with the one meant."""
+    if not argv or argv[0].startswith("-") or argv[0] in COMMANDS:
+        return None
+    close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown command {argv[0]!r} (expected: {', '.join(COMMANDS)}){hint}"
 
 
 def _model_name(value: str) -> str:
@@ -58,7 +57,7 @@ def _model_name(value: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="calhouse",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -106,7 +105,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 mismatch, 2 error)."""
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    problem = _unknown_command(argv)
+    if problem:
+        parser.error(problem)
+    args = parser.parse_args(argv)
     try:
         if args.command == "train":
             log = None if args.quiet else print

@@ -10,6 +10,7 @@ from torch import nn
 __all__ = ["TorchRegressor"]
 
 
+# scikit-learn ships no type information, so its base classes are Any to a type checker.
 class TorchRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
     """A trained torch regression model as a scikit-learn regressor.
 
@@ -78,4 +79,5 @@ class TorchRegressor(RegressorMixin, BaseEstimator):  # type: ignore[misc]
                 f"the model must return one value per row, shape ({len(features)}, 1); "
                 f"it returned {tuple(output.shape)}"
             )
-        return output.detach().cpu().numpy().reshape(-1)
+        predictions: np.ndarray = output.detach().cpu().numpy().reshape(-1)
+        return predictions

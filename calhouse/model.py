@@ -62,7 +62,9 @@ class CaliforniaModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Predict the median house value (in $100,000) of each row of ``x``."""
-        return self.lin4(self.relu3(self.lin3(self.relu2(self.lin2(self.relu1(self.lin1(x)))))))
+        hidden = self.relu3(self.lin3(self.relu2(self.lin2(self.relu1(self.lin1(x))))))
+        output: torch.Tensor = self.lin4(hidden)
+        return output
 
 
 class StandardizedCaliforniaModel(CaliforniaModel):

@@ -362,7 +362,7 @@ def train_and_save(
     load_split(spec.n_samples)  # fails now, not after training, when the data is missing
     if progress is None:
         progress = sys.stderr.isatty()
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "name": spec.name,
         "path": str(path),
         "seed": spec.config.seed,
