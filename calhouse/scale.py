@@ -43,11 +43,12 @@ import contextlib
 import copy
 import functools
 import inspect
+import itertools
 import queue
 import threading
 import warnings
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
@@ -646,15 +647,19 @@ def _fill(
             out[start:stop] = compute(start, stop)
             return stop - start
 
+        # A few chunks in flight per thread, the next submitted as one is done:
+        # waiting on a handful of futures is cheap, and a failed chunk stops the
+        # work after the chunks in flight.
+        todo = iter(ranges)
         with ThreadPoolExecutor(threads.workers) as pool:
-            pending = {pool.submit(run, *r) for r in ranges}
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            pending: set[Future[int]] = set()
+            while True:
+                for start, stop in itertools.islice(todo, 2 * threads.workers - len(pending)):
+                    pending.add(pool.submit(run, start, stop))
+                if not pending:
+                    break
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    if future.exception() is not None:
-                        for other in pending:
-                            other.cancel()
-                        raise cast(BaseException, future.exception())
                     bar.update(future.result())
 
 
