@@ -136,6 +136,12 @@ class CaliforniaHousing:
         """Fingerprint of the derived arrays (the same whichever source gave them)."""
         return arrays_sha256(self.X, self.y)
 
+    def __repr__(self) -> str:
+        return (
+            f"CaliforniaHousing(n_samples={len(self.X)}, features={len(self.feature_names)}, "
+            f"source={self.source!r})"
+        )
+
 
 def arrays_sha256(*arrays: np.ndarray) -> str:
     """Hex sha256 over the little-endian float64 bytes of the given arrays."""
@@ -337,6 +343,12 @@ class Split:
     feature_names: tuple[str, ...]
     data_sha256: str
 
+    def __repr__(self) -> str:
+        return (
+            f"Split(n_train={len(self.X_train)}, n_test={len(self.X_test)}, "
+            f"features={len(self.feature_names)})"
+        )
+
     @property
     def sha256(self) -> str:
         """Fingerprint of the four tensors of this split."""
@@ -372,6 +384,14 @@ def load_split(
     -------
     Split
         Float32 tensors; targets have shape ``(n, 1)``.
+
+    Examples
+    --------
+    >>> split = load_split()
+    >>> split
+    Split(n_train=420, n_test=180, features=8)
+    >>> split.X_train.dtype, tuple(split.y_test.shape)
+    (torch.float32, (180, 1))
     """
     from sklearn.model_selection import train_test_split
 
