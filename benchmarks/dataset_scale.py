@@ -20,7 +20,9 @@ floor
 Each side of each method runs in a process of its own, so that its peak resident
 memory (``ru_maxrss``, read at the end of the process) is its own: it includes the
 interpreter, torch and the data, about the same on every side. Only the
-attribution call is timed, after a warm-up call on 16 rows.
+attribution call is timed, after a warm-up call on 16 rows; with ``--repeat N``
+each side makes N calls and keeps the best, which takes out most of the bursts of
+other work on a shared machine.
 
 Both attributing sides seed torch's and NumPy's global generators with 0, and
 calhouse draws what Captum draws, in its order, so the random methods are compared
@@ -201,8 +203,8 @@ def network_passes(
     return time.perf_counter() - start
 
 
-def floor(method: str, model: nn.Module, X: torch.Tensor) -> tuple[float, str]:
-    """The floor's seconds for ``method`` on ``X``, and the batch and threading it used."""
+def floor(method: str, model: nn.Module, X: torch.Tensor, repeat: int) -> tuple[float, str]:
+    """The floor's seconds for ``method`` on ``X`` (best of ``repeat``), and how it ran."""
     n_evaluations, grad = evaluations(method, *X.shape)
     n_features = X.shape[1]
     configs = [(b, w) for b in FLOOR_BATCHES for w in (0, torch.get_num_threads())]
@@ -211,7 +213,10 @@ def floor(method: str, model: nn.Module, X: torch.Tensor) -> tuple[float, str]:
         for config in configs
     }
     batch, workers = min(timed, key=timed.__getitem__)
-    seconds = network_passes(model, n_features, n_evaluations, (batch, workers), grad)
+    seconds = min(
+        network_passes(model, n_features, n_evaluations, (batch, workers), grad)
+        for _ in range(repeat)
+    )
     how = f"{batch} per batch, " + (
         f"{workers} at once on 1 thread each" if workers else f"{torch.get_num_threads()} threads"
     )
@@ -241,8 +246,14 @@ def _reset_peak() -> bool:
     return True
 
 
-def worker(side: str, method: str, data: str, n_rows: int | None, out: Path) -> None:
-    """Time one side of one method in this process; print its figures as JSON."""
+def worker(
+    side: str, method: str, data: str, n_rows: int | None, *, repeat: int, out: Path
+) -> None:
+    """Time one side of one method in this process; print its figures as JSON.
+
+    The time is the best of ``repeat`` calls; the memory figures are the first
+    call's.
+    """
     warnings.simplefilter("ignore")  # Captum's per-call notices are not the subject here
     if data == "friedman":
         model, X, refs = friedman(n_rows or 20_640)
@@ -250,7 +261,7 @@ def worker(side: str, method: str, data: str, n_rows: int | None, out: Path) -> 
         model, X, refs = california(n_rows)
     figures: dict[str, Any] = {"rows": X.shape[0], "load": os.getloadavg()[0]}
     if side == "floor":
-        figures["seconds"], figures["how"] = floor(method, model, X)
+        figures["seconds"], figures["how"] = floor(method, model, X, repeat)
         result = None
     else:
         run = plain if side == "plain" else calhouse_side
@@ -259,9 +270,14 @@ def worker(side: str, method: str, data: str, n_rows: int | None, out: Path) -> 
         reset = _reset_peak()
         start = time.perf_counter()
         result = run(method, model, X, refs)
-        figures["seconds"] = time.perf_counter() - start
+        seconds = [time.perf_counter() - start]
         if reset and rss_before is not None:
             figures["call_mib"] = (_vm_status("VmHWM") or 0.0) - rss_before
+        for _ in range(repeat - 1):
+            start = time.perf_counter()
+            run(method, model, X, refs)
+            seconds.append(time.perf_counter() - start)
+        figures["seconds"] = min(seconds)
         figures["output_mib"] = result.numel() * result.element_size() / MIB
     figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB
     if result is not None and data != "friedman":
@@ -269,9 +285,12 @@ def worker(side: str, method: str, data: str, n_rows: int | None, out: Path) -> 
     print(json.dumps(figures))
 
 
-def run_worker(side: str, method: str, data: str, n_rows: int | None, out: Path) -> dict[str, Any]:
+def run_worker(
+    side: str, method: str, data: str, n_rows: int | None, *, repeat: int, out: Path
+) -> dict[str, Any]:
     """One side of one method in a new process."""
     command = [sys.executable, __file__, "--worker", side, method, data, "--out", str(out)]
+    command += ["--repeat", str(repeat)]
     if n_rows is not None:
         command += ["--rows", str(n_rows)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -316,7 +335,7 @@ def load_line() -> str:
 
 
 def measure(
-    methods: Sequence[str], n_rows: int | None, busy_processes: int
+    methods: Sequence[str], n_rows: int | None, busy_processes: int, repeat: int
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Every side of every method, quiet and (``busy_processes > 0``) then busy at once.
 
@@ -334,9 +353,13 @@ def measure(
                     path = Path(tmp) / f"{condition}-{side}-{method}.pt"
                     if condition == "busy":
                         with background_load(busy_processes):
-                            got = run_worker(side, method, "california", n_rows, path)
+                            got = run_worker(
+                                side, method, "california", n_rows, repeat=repeat, out=path
+                            )
                     else:
-                        got = run_worker(side, method, "california", n_rows, path)
+                        got = run_worker(
+                            side, method, "california", n_rows, repeat=repeat, out=path
+                        )
                     if side != "floor":
                         got["result"] = torch.load(path, weights_only=True)
                     figures[condition][method][side] = got
@@ -412,7 +435,7 @@ def slowdowns(quiet: dict[str, dict[str, Any]], busy: dict[str, dict[str, Any]])
     )
 
 
-def scaling(methods: Sequence[str], sizes: Sequence[int]) -> None:
+def scaling(methods: Sequence[str], sizes: Sequence[int], repeat: int) -> None:
     """The engine and the floor on Friedman tables of each size: time per row, memory."""
     print(f"scaling: make_friedman1 rows, 10 features; start: {load_line()}")
     print(
@@ -426,8 +449,12 @@ def scaling(methods: Sequence[str], sizes: Sequence[int]) -> None:
         for method in methods:
             first = None
             for n_rows in sizes:
-                ours = run_worker("calhouse", method, "friedman", n_rows, Path(tmp) / "x.pt")
-                base = run_worker("floor", method, "friedman", n_rows, Path(tmp) / "y.pt")
+                ours = run_worker(
+                    "calhouse", method, "friedman", n_rows, repeat=repeat, out=Path(tmp) / "x"
+                )
+                base = run_worker(
+                    "floor", method, "friedman", n_rows, repeat=repeat, out=Path(tmp) / "y"
+                )
                 per_row = ours["seconds"] / n_rows * 1e6
                 first = first or per_row
                 print(
@@ -463,6 +490,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ROWS",
         help="scaling check on make_friedman1 tables of these sizes (e.g. 20640 1000000)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time every side N times in its process and keep the best (default 1)",
+    )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -470,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         side, method, data = args.worker
         if side not in SIDES or method not in METHODS or data not in ("california", "friedman"):
             parser.error(f"--worker takes a side in {SIDES} and a method in {METHODS}")
-        worker(side, method, data, args.rows, args.out)
+        worker(side, method, data, args.rows, repeat=args.repeat, out=args.out)
         return 0
 
     import captum
@@ -481,10 +514,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.processor() or platform.machine()}"
     )
     if args.friedman:
-        scaling(args.methods, args.friedman)
+        scaling(args.methods, args.friedman, args.repeat)
         return 0
     rows = "all 20,640" if args.rows is None else f"the first {args.rows}"
-    print(f"{rows} rows, the tutorial's model; one process per side and method")
+    print(f"{rows} rows, the tutorial's model; one process per side and method", end="")
+    print(f", best of {args.repeat} calls each" if args.repeat > 1 else "")
     busy = args.busy_processes if args.busy else 0
     if busy:
         print(
@@ -492,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
             "process(es) multiplying matrices on one thread each"
         )
     print(f"start: {load_line()}\n")
-    figures = measure(args.methods, args.rows, busy)
+    figures = measure(args.methods, args.rows, busy, args.repeat)
     quiet = figures["quiet"]
     table(quiet, "quiet (no load of the benchmark's own)")
     if busy:
