@@ -184,10 +184,11 @@ def train(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Plain Captum against calhouse.attribute_dataset on all 20,640 rows (not in the default run).
+    """Plain Captum, calhouse's engine and torch's floor on all 20,640 rows (not in the default run).
 
     Takes minutes, and plain NoiseTunnel peaks at about 13 GB; ``nox -s bench -- --help``
-    lists the options (fewer rows or methods).
+    lists the options: fewer rows or methods, ``--busy`` (again with a background load),
+    ``--repeat N``, ``--friedman 20640 1000000`` (the engine on a million rows).
     """
     install(session)
     session.run("python", "benchmarks/dataset_scale.py", *session.posargs, env=data_env())
