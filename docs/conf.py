@@ -110,6 +110,7 @@ intersphinx_mapping = {
     "sklearn": ("https://scikit-learn.org/stable/", "_inventories/sklearn.inv"),
     "matplotlib": ("https://matplotlib.org/stable/", "_inventories/matplotlib.inv"),
     "captum": ("https://captum.ai/api/", "_inventories/captum.inv"),
+    "shap": ("https://shap.readthedocs.io/en/latest/", "_inventories/shap.inv"),
 }
 
 # -- The gallery ----------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Write the small intersphinx inventories that let the docs link to other projects offline.
 
 The docs build runs without network, so intersphinx cannot download the
-``objects.inv`` of Python, NumPy, SciPy, PyTorch, scikit-learn, matplotlib and Captum.
+``objects.inv`` of Python, NumPy, SciPy, PyTorch, scikit-learn, matplotlib, Captum
+and SHAP.
 Instead this script writes, for each of them, an inventory that lists only the
 objects these docs refer to, with the address of their real documentation
 page. ``docs/conf.py`` points ``intersphinx_mapping`` at these files, so links
@@ -100,6 +101,11 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
                 "py:function",
                 "reference/random/generator.html#numpy.random.default_rng",
             ),
+            "numpy.random.Generator.integers": (
+                "py:method",
+                "reference/random/generated/numpy.random.Generator.integers.html"
+                + "#numpy.random.Generator.integers",
+            ),
             "numpy.polyfit": (
                 "py:function",
                 "reference/generated/numpy.polyfit.html#numpy.polyfit",
@@ -158,11 +164,19 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
                 "generated/torch.nn.Module.html#torch.nn.Module.eval",
             ),
             "torch.nn.Linear": ("py:class", "generated/torch.nn.Linear.html#torch.nn.Linear"),
+            "torch.nn.Linear.reset_parameters": (
+                "py:method",
+                "generated/torch.nn.Linear.html#torch.nn.Linear.reset_parameters",
+            ),
             "torch.nn.ReLU": ("py:class", "generated/torch.nn.ReLU.html#torch.nn.ReLU"),
             "torch.nn.MSELoss": ("py:class", "generated/torch.nn.MSELoss.html#torch.nn.MSELoss"),
             "torch.optim.RMSprop": (
                 "py:class",
                 "generated/torch.optim.RMSprop.html#torch.optim.RMSprop",
+            ),
+            "torch.optim.LBFGS": (
+                "py:class",
+                "generated/torch.optim.LBFGS.html#torch.optim.LBFGS",
             ),
             "torch.utils.data.DataLoader": (
                 "py:class",
@@ -195,6 +209,7 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
             name: (role, f"modules/generated/{name}.html#{name}")
             for name, role in {
                 "sklearn.datasets.fetch_california_housing": "py:function",
+                "sklearn.datasets.make_friedman1": "py:function",
                 "sklearn.model_selection.train_test_split": "py:function",
                 "sklearn.metrics.mean_squared_error": "py:function",
                 "sklearn.linear_model.LinearRegression": "py:class",
@@ -282,7 +297,15 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
         "1.17",
         {
             name: ("py:function", f"reference/generated/{name}.html#{name}")
-            for name in ("scipy.stats.rankdata", "scipy.stats.spearmanr")
+            for name in ("scipy.stats.rankdata", "scipy.stats.spearmanr", "scipy.stats.pearsonr")
+        },
+    ),
+    "shap": (
+        "SHAP",
+        "0.51",
+        {
+            f"shap.{name}": ("py:class", f"generated/shap.{name}.html#shap.{name}")
+            for name in ("DeepExplainer", "GradientExplainer", "KernelExplainer")
         },
     ),
 }
