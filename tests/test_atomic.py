@@ -58,7 +58,7 @@ def test_the_destination_keeps_the_old_bytes_until_the_new_ones_are_on_disk(
     def during(fd: int) -> None:
         # The bytes written so far are on disk: the destination must still be the old file.
         observed.append(path.read_bytes())
-        written_to.append(os.readlink(f"/proc/self/fd/{fd}"))
+        written_to.append(str(Path(f"/proc/self/fd/{fd}").readlink()))
 
     seen = _intercept_fsync(monkeypatch, during)
     _io.atomic_write_bytes(path, NEW, overwrite=True)
