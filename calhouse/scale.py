@@ -555,9 +555,10 @@ def _n_outputs(
             output = net(x)
     except Exception as exc:
         columns = f" ({', '.join(feature_names)})" if feature_names else ""
+        mode = " (it is in training mode: model.eval() turns that off)" if net.training else ""
         raise ValueError(
             f"the model cannot run on the rows of X, which have {x.shape[1]} columns"
-            f"{columns}: model(X[:1]) raised {type(exc).__name__}: {exc}"
+            f"{columns}: model(X[:1]) raised {type(exc).__name__}: {exc}{mode}"
         ) from exc
     if not isinstance(output, torch.Tensor):
         raise TypeError(f"the model must return a tensor, it returned {type(output).__name__}")
@@ -619,9 +620,9 @@ _COPY_LIMIT = 64 * 2**20
 def _fill(
     out: torch.Tensor,
     compute: Compute,
-    *,
     batch_size: int,
     threads: _Threads,
+    *,
     desc: str,
     progress: bool | None,
 ) -> None:
@@ -665,6 +666,19 @@ def _fill(
                     bar.update(future.result())
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """The arguments both public functions share, checked."""
+
+    net: nn.Module
+    X: torch.Tensor
+    baselines: torch.Tensor | None
+    target: Target
+    device: torch.device
+    batch_size: int | None
+    progress: bool | None
+
+
 def _prepare(
     model: object,
     X: object,
@@ -676,9 +690,7 @@ def _prepare(
     batch_size: object,
     progress: object,
     references: bool = False,
-) -> tuple[
-    nn.Module, torch.Tensor, torch.Tensor | None, Target, torch.device, int | None, bool | None
-]:
+) -> _Checked:
     """The checks both functions share, in the order a reader fixes them."""
     model = check_module(model)
     names = check_feature_names(feature_names)
@@ -698,7 +710,7 @@ def _prepare(
     net = _model_on(model, dev)
     n_outputs = _n_outputs(net, table[:1].detach().to(dev), names)
     goal = check_target(target, n_rows=n_rows, n_outputs=n_outputs)
-    return net, table.detach(), base, goal, dev, size, show
+    return _Checked(net, table.detach(), base, goal, dev, size, show)
 
 
 # --- the public functions ----------------------------------------------------------------
@@ -851,7 +863,7 @@ def attribute_dataset(
     for option, value in options.items():
         chosen[option] = _OPTION_CHECKS[option](value, option)
     seed = check_seed(seed)
-    net, table, base, goal, dev, size, show = _prepare(
+    args = _prepare(
         model,
         X,
         baselines=baselines,
@@ -862,18 +874,25 @@ def attribute_dataset(
         progress=progress,
         references=spec.references,
     )
-    if size is None:
-        size = max(1, CHUNK_EVALUATIONS // spec.evaluations(chosen))
-    threads = _threads(dev, net, -(-table.shape[0] // size), hooks=spec.hooks)
-    job = _Job(net, table, base, goal, MappingProxyType(chosen), seed, dev, threads.nets)
-    out = torch.empty(table.shape, dtype=torch.float32)
+    size = args.batch_size or max(1, CHUNK_EVALUATIONS // spec.evaluations(chosen))
+    n_rows = args.X.shape[0]
+    threads = _threads(args.device, args.net, -(-n_rows // size), hooks=spec.hooks)
+    job = _Job(
+        args.net,
+        args.X,
+        args.baselines,
+        args.target,
+        MappingProxyType(chosen),
+        seed,
+        args.device,
+        threads.nets,
+    )
+    out = torch.empty(args.X.shape, dtype=torch.float32)
     with warnings.catch_warnings():
         # Captum's DeepLift announces, on every call, the hooks it sets and removes
         # again. (Filters are global: one block around all the threads' chunks.)
         warnings.filterwarnings("ignore", "Setting forward, backward hooks", UserWarning)
-        _fill(
-            out, spec.chunks(job), batch_size=size, threads=threads, desc=spec.name, progress=show
-        )
+        _fill(out, spec.chunks(job), size, threads, desc=spec.name, progress=args.progress)
     return out
 
 
@@ -958,7 +977,7 @@ def layer_conductance_dataset(
     layer_name, _ = check_submodule(model, layer)
     n_steps = check_positive_int(n_steps, "n_steps")
     to_input = check_bool(attribute_to_layer_input, "attribute_to_layer_input")
-    net, table, base, goal, dev, size, show = _prepare(
+    args = _prepare(
         model,
         X,
         baselines=baselines,
@@ -968,8 +987,8 @@ def layer_conductance_dataset(
         batch_size=batch_size,
         progress=progress,
     )
-    if size is None:
-        size = max(1, CHUNK_EVALUATIONS // (n_steps + 1))
+    net, table, base, goal, dev = args.net, args.X, args.baselines, args.target, args.device
+    size = args.batch_size or max(1, CHUNK_EVALUATIONS // (n_steps + 1))
     module = dict(net.named_modules())[layer_name]
     _, alphas = _quadrature(n_steps + 1, dev)
     n_features = table.shape[1]
@@ -1020,14 +1039,8 @@ def layer_conductance_dataset(
         with torch.no_grad():
             width = layer_values(table[:1].to(dev))[1][0].numel()
         out = torch.empty(table.shape[0], width, dtype=torch.float32)
-        _fill(
-            out,
-            compute,
-            batch_size=size,
-            threads=_threads(dev, net, -(-table.shape[0] // size), hooks=False),
-            desc="layer_conductance",
-            progress=show,
-        )
+        threads = _threads(dev, net, -(-table.shape[0] // size), hooks=False)
+        _fill(out, compute, size, threads, desc="layer_conductance", progress=args.progress)
     finally:
         hook.remove()
     return out
