@@ -130,8 +130,8 @@ MODEL_CASES = [
     ({"model": nn.LSTM(4, 2)}, TypeError, "the model must return a tensor, it returned tuple"),
     ({"model": nn.Bilinear(4, 4, 1)}, ValueError, "the model cannot run on the rows of X"),
     ({"model": nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))}, ValueError,
-     r"raised ValueError: Expected more than 1 value per channel when training.* \(it is in "
-     r"training mode: model.eval\(\) turns that off\)"),
+     (r"raised ValueError: Expected more than 1 value per channel when training.* \(it is in "
+     r"training mode: model.eval\(\) turns that off\)")),
     ({"model": nn.Unflatten(1, (2, 2))}, ValueError,
      (r"the model must return a tensor of shape \(n_samples,\) or \(n_samples, n_outputs\); "
      r"for 1 row it returned \(1, 2, 2\)")),
