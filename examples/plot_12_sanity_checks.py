@@ -32,6 +32,7 @@ tutorial draws beside them.
 # random numbers, so each call is seeded. As a reminder of the calls, the
 # plain Captum ones for the first 20 districts:
 import copy
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -46,6 +47,11 @@ from captum.attr import (
 from scipy.stats import pearsonr, rankdata, spearmanr
 
 import calhouse
+
+# DeepLift announces at every call that it hooks the ReLU modules while it runs.
+warnings.filterwarnings(
+    "ignore", message="Setting forward, backward hooks", category=UserWarning
+)
 
 split = calhouse.load_split()
 X_train, X_test = split.X_train, split.X_test

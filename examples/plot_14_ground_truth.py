@@ -29,6 +29,8 @@ give the five irrelevant inputs zero.
 # 2,000 rows with noise of standard deviation 1, split as the tutorial splits
 # its data (70% to train). The true function, without the noise, is written in
 # torch so that Captum can take its gradients.
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -44,6 +46,11 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 import calhouse
+
+# DeepLift announces at every call that it hooks the ReLU modules while it runs.
+warnings.filterwarnings(
+    "ignore", message="Setting forward, backward hooks", category=UserWarning
+)
 
 X, y = make_friedman1(n_samples=2000, n_features=10, noise=1.0, random_state=0)
 X_train, X_test, y_train, y_test = (

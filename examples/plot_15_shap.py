@@ -29,6 +29,7 @@ matters much less than the baseline.
 # cost grows with the number of districts times the background's rows times the
 # coalitions of features it tries.
 import math
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -37,6 +38,11 @@ import torch
 from captum.attr import DeepLift, DeepLiftShap, GradientShap, IntegratedGradients
 
 import calhouse
+
+# DeepLift announces at every call that it hooks the ReLU modules while it runs.
+warnings.filterwarnings(
+    "ignore", message="Setting forward, backward hooks", category=UserWarning
+)
 
 split = calhouse.load_split()
 model = calhouse.load_or_train_model("tutorial")
