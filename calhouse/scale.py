@@ -527,6 +527,9 @@ METHODS: Mapping[str, Method] = MappingProxyType(
     }
 )
 
+#: Captum's options for splitting a call into batches, which chunking replaces.
+_CAPTUM_BATCHING = {"internal_batch_size", "nt_samples_batch_size", "perturbations_per_eval"}
+
 _OPTION_CHECKS: dict[str, Callable[[object, str], int | float]] = {
     "n_steps": check_positive_int,
     "nt_samples": check_positive_int,
@@ -858,6 +861,12 @@ def attribute_dataset(
             f"{method!r} is a layer method: use calhouse.layer_conductance_dataset(model, X, layer)"
         )
     spec = METHODS[check_choice(method, METHODS, "attribution method")]
+    batching = sorted(set(options) & _CAPTUM_BATCHING)
+    if batching:
+        raise TypeError(
+            f"{batching[0]} is Captum's own way of splitting the work; here the rows "
+            "go through in chunks already: pass batch_size (rows per chunk) instead"
+        )
     check_options(options, spec.options, spec.name)
     chosen = {**spec.options}
     for option, value in options.items():

@@ -99,6 +99,10 @@ OPTION_CASES = [
      "deeplift got an unexpected option 'n_steps'; it takes: no options"),
     ({"method": "feature_ablation", "perturbations_per_evl": 2}, TypeError,
      "feature_ablation got an unexpected option 'perturbations_per_evl'"),
+    ({"internal_batch_size": 64}, TypeError, ("internal_batch_size is Captum's own way of "
+     r"splitting the work; here the rows go through in chunks already: pass batch_size")),
+    ({"method": "feature_ablation", "perturbations_per_eval": 4}, TypeError,
+     "perturbations_per_eval is Captum's own way"),
     ({"method": "deepLift"}, ValueError, ("unknown attribution method 'deepLift' "
      r"\(did you mean 'deeplift'\?\); expected one of 'integrated_gradients'")),
     ({"method": "layer_conductance"}, ValueError,
