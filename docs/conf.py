@@ -111,6 +111,7 @@ intersphinx_mapping = {
     "matplotlib": ("https://matplotlib.org/stable/", "_inventories/matplotlib.inv"),
     "captum": ("https://captum.ai/api/", "_inventories/captum.inv"),
     "shap": ("https://shap.readthedocs.io/en/latest/", "_inventories/shap.inv"),
+    "dask": ("https://docs.dask.org/en/stable/", "_inventories/dask.inv"),
 }
 
 # -- The gallery ----------------------------------------------------------------

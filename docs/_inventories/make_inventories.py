@@ -308,6 +308,26 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
             for name in ("DeepExplainer", "GradientExplainer", "KernelExplainer")
         },
     ),
+    # docs.dask.org documents dask.distributed's client and local cluster too.
+    "dask": (
+        "Dask",
+        "2026.8",
+        {
+            **{
+                name: ("py:function", f"generated/{name}.html#{name}")
+                for name in ("dask.array.from_array", "dask.array.map_blocks")
+            },
+            "distributed.Client": ("py:class", "futures.html#distributed.Client"),
+            "distributed.Client.scatter": (
+                "py:method",
+                "futures.html#distributed.Client.scatter",
+            ),
+            "distributed.deploy.local.LocalCluster": (
+                "py:class",
+                "deploying-python.html#distributed.deploy.local.LocalCluster",
+            ),
+        },
+    ),
 }
 
 
