@@ -194,5 +194,23 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/dataset_scale.py", *session.posargs, env=data_env())
 
 
+@nox.session
+def mutants(session: nox.Session) -> None:
+    """Mutation testing of calhouse/ with mutmut (not in the default run: about an hour).
+
+    Prints the share of non-equivalent mutants the tests kill and lists the
+    survivors; fails under 90%. mutation/run.py says what is mutated and which
+    tests run; ``nox -s mutants -- --keep NAME ...`` reruns some mutants of the last run.
+    """
+    # calhouse itself is not installed: the tests import mutmut's mutated copy.
+    session.install(
+        *CONSTRAINTS,
+        *PYPROJECT["project"]["dependencies"],
+        *nox.project.dependency_groups(PYPROJECT, "mutants"),
+    )
+    work = Path(session.create_tmp()) / "mutation"
+    session.run("python", "mutation/run.py", "--work", str(work), *session.posargs, env=data_env())
+
+
 if __name__ == "__main__":
     nox.main()

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Mutation testing of calhouse/ with mutmut: how many planted bugs the tests catch.
+
+``nox -s mutants`` runs this script. It copies the sources into a scratch folder
+(mutmut writes its mutated copy, ``mutants/``, beside them), mutates every module
+of ``calhouse/`` except those being removed, and for each mutant runs only the
+tests that call the mutated function (mutmut records which tests call which
+function in a first run). The docs' tests and the slow bit-exact training runs are
+left out: see :data:`DESELECTED`. At the end it prints the share of
+non-equivalent mutants that the tests kill and lists the survivors.
+
+A mutant that cannot change behaviour (an "equivalent" mutant) is recorded in
+``mutation/equivalent.toml`` with the line it changes and why; a recorded line
+that no longer matches the mutant's diff is reported and not counted as equivalent.
+
+Usage::
+
+    python mutation/run.py --work DIR [--max-children N] [--fail-under PCT] [--keep] [NAME ...]
+
+NAMEs (mutant names or globs, as ``mutmut results`` prints them) rerun those
+mutants only, in a kept work folder (``--keep``), after a full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENT = Path(__file__).resolve().parent / "equivalent.toml"
+
+# Modules being deleted: not worth a test each.
+SKIPPED_MODULES = ("_legacy_plotting.py", "claims.py")
+# The old attribution helpers (attribute, tutorial_attributions) leave once the engine
+# (scale.py) takes the name attribution.py; the module is mutated from then on.
+OLD_ATTRIBUTION_MARK = "def tutorial_attributions("
+
+# Tests not run against mutants. The docs' tests exercise the docs build's tooling and
+# run every example as a script (minutes); the bit-exact reproduction tests retrain the
+# shipped models in full in pinned arithmetic (a minute or more each), and their
+# portable counterparts (tests/test_train.py's short runs, tests/test_behaviour.py) stay.
+DESELECTED = (
+    "tests/test_docs.py",
+    "tests/test_docs_build.py",
+    # The tests of the modules being removed.
+    "tests/test_attribution.py",
+    "tests/test_claims.py",
+    "tests/test_train.py::test_pinned_training_gives_the_shipped_bytes",
+    "tests/test_train.py::test_pinned_training_tells_the_tutorials_story",
+    "tests/test_train.py::test_load_or_train_loads_once_trained",
+    "tests/test_train.py::test_pinned_bytes_do_not_depend_on_the_callers_kernels",
+    "tests/test_train.py::test_full_recipe_from_other_kernels_gives_the_shipped_bytes",
+    "tests/test_train.py::test_without_pinning_the_bytes_depend_on_the_kernels",
+    "tests/test_train.py::test_other_shipped_recipes_give_their_shipped_bytes",
+)
+
+# Statuses that mean the tests noticed the mutant (a timeout: it never finished).
+CAUGHT = ("killed", "timeout", "segfault")
+
+
+def modules_to_mutate() -> list[str]:
+    """Every module of calhouse/ except those being removed."""
+    chosen = []
+    for path in sorted((ROOT / "calhouse").glob("*.py")):
+        if path.name in SKIPPED_MODULES:
+            continue
+        if path.name == "attribution.py" and OLD_ATTRIBUTION_MARK in path.read_text():
+            continue
+        chosen.append(f"calhouse/{path.name}")
+    return chosen
+
+
+def toml_list(values: list[str] | tuple[str, ...]) -> str:
+    """A TOML array of strings."""
+    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+
+def stage(work: Path, modules: list[str]) -> None:
+    """A fresh copy of the sources in ``work``, with mutmut's settings in its pyproject.toml."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+    for name in ("calhouse", "tests", "models"):
+        shutil.copytree(ROOT / name, work / name, ignore=skip)
+    # A whole file is not even collected (the docs' tests import the docs' modules).
+    deselect = [
+        arg for test in DESELECTED for arg in ("--deselect" if "::" in test else "--ignore", test)
+    ]
+    settings = f"""
+
+[tool.mutmut]
+source_paths = ["calhouse/"]
+only_mutate = {toml_list(modules)}
+also_copy = ["models/"]
+pytest_add_cli_args_test_selection = ["tests/"]
+pytest_add_cli_args = {toml_list(["-p", "no:cacheprovider", *deselect])}
+# Fork each mutant's test run from a server that has imported the tests but run
+# nothing: torch's thread pools do not survive a fork from a process that used them.
+process_isolation = "forkserver"
+"""
+    text = (ROOT / "pyproject.toml").read_text()
+    (work / "pyproject.toml").write_text(text + settings)
+    # Processes the tests start inherit the mutant under test, as they should, but
+    # while mutmut records which tests call which function ("stats") their calls
+    # cannot be recorded (and mutmut's recorder needs its settings in the working
+    # directory): they run the original code then.
+    (work / "site").mkdir()
+    (work / "site" / "sitecustomize.py").write_text(
+        "import os\n"
+        "if os.environ.get('MUTANT_UNDER_TEST') == 'stats':\n"
+        "    os.environ['MUTANT_UNDER_TEST'] = ''\n"
+    )
+
+
+def mutmut(work: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run a mutmut command in ``work``."""
+    command = [str(Path(sys.executable).with_name("mutmut")), *args]
+    # Child processes the tests start (python -m calhouse, the pinned training)
+    # import the mutated copy too, with the mutant under test in their environment.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(work / d) for d in ("mutants", "site"))}
+    return subprocess.run(
+        command, cwd=work, env=env, text=True, capture_output=capture, check=not capture
+    )
+
+
+def results(work: Path) -> dict[str, str]:
+    """Every mutant's status, by name."""
+    out = mutmut(work, "results", "--all", "true", capture=True)
+    if out.returncode != 0:
+        sys.exit(f"mutmut results failed:\n{out.stderr}")
+    found = {}
+    for line in out.stdout.splitlines():
+        match = re.fullmatch(r"\s+(\S+): (.+)", line)
+        if match:
+            found[match[1]] = match[2]
+    return found
+
+
+def changed_lines(work: Path, name: str) -> list[str]:
+    """The lines a mutant adds, from its diff (``mutmut show``)."""
+    diff = mutmut(work, "show", name, capture=True).stdout
+    return [
+        line[1:].strip()
+        for line in diff.splitlines()
+        if line.startswith("+") and not line.startswith("+++")
+    ]
+
+
+def report(work: Path, fail_under: float, seconds: float) -> int:
+    """Print the kill share and the survivors; 0 if the share reaches ``fail_under``."""
+    status = results(work)
+    if not status:
+        print("mutmut made no mutants")
+        return 1
+    judged = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.is_file() else {}
+    equivalent, stale = {}, []
+    for name, entry in judged.items():
+        if name not in status:
+            stale.append(f"{name}: no such mutant any more")
+        elif status[name] in CAUGHT:
+            stale.append(f"{name}: recorded as equivalent, but the tests kill it")
+        elif entry["line"].strip() not in changed_lines(work, name):
+            stale.append(f"{name}: its diff no longer adds {entry['line']!r}")
+        else:
+            equivalent[name] = entry["why"]
+    counted = {name: s for name, s in status.items() if name not in equivalent}
+    counts = Counter(counted.values())
+    caught = sum(counts[s] for s in CAUGHT)
+    survivors = sorted(name for name, s in counted.items() if s not in CAUGHT)
+    modules = Counter(name.split(".x")[0] for name in status)
+    print()
+    print(f"mutation testing of calhouse/ ({len(modules)} modules), {seconds / 60:.1f} minutes")
+    print(f"  {len(status)} mutants, {len(equivalent)} judged equivalent ({EQUIVALENT.name})")
+    print(f"  by status (equivalent ones left out): {dict(sorted(counts.items()))}")
+    for line in stale:
+        print(f"  stale judgement, counted as a mutant: {line}")
+    if survivors:
+        print(f"  {len(survivors)} survivors:")
+        for name in survivors:
+            added = "; ".join(changed_lines(work, name))
+            print(f"    {name} ({counted[name]}): {added[:150]}")
+    share = 100 * caught / len(counted) if counted else 100.0
+    print(
+        f"killed {caught} of {len(counted)} non-equivalent mutants: {share:.1f}% "
+        f"(required: {fail_under:g}%)"
+    )
+    return 0 if share >= fail_under else 1
+
+
+def main() -> int:
+    """Stage, run mutmut, report."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, required=True, help="scratch folder")
+    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--fail-under", type=float, default=90.0)
+    parser.add_argument("--keep", action="store_true", help="reuse the work folder's mutants")
+    parser.add_argument("--report-only", action="store_true", help="report on the last run")
+    parser.add_argument("names", nargs="*", help="mutants to run again (with --keep)")
+    args = parser.parse_args()
+    work = args.work.resolve()
+    start = time.monotonic()
+    if not args.report_only:
+        if not args.keep:
+            modules = modules_to_mutate()
+            print(f"mutating {len(modules)} modules: {', '.join(modules)}")
+            stage(work, modules)
+        else:
+            # Take the current tests into the kept copy (mutmut runs them from mutants/).
+            for folder in (work / "tests", work / "mutants" / "tests"):
+                shutil.copytree(ROOT / "tests", folder, dirs_exist_ok=True)
+        mutmut(work, "run", "--max-children", str(args.max_children), *args.names)
+    return report(work, args.fail_under, time.monotonic() - start)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
