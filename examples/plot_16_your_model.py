@@ -177,10 +177,7 @@ for rows, target in [(sample, None), (with_gap, sample_band)]:
         print(textwrap.fill(f"ValueError: {error}", 88), end="\n\n")
 # sphinx_gallery_start_ignore
 check(
-    len(messages) == 2
-    and "target=" in messages[0]
-    and "0..2" in messages[0]
-    and "x5" in messages[1],
+    len(messages) == 2 and "target" in messages[0] and "x5" in messages[1],
     "a message that says what was expected and what came, in the names of your columns",
     messages=messages,
 )
