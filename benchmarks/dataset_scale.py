@@ -237,6 +237,12 @@ def _vm_status(field: str) -> float | None:
     return None
 
 
+def _cpu_seconds() -> float:
+    """Processor time this process has used so far, all its threads, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _reset_peak() -> bool:
     """Reset the kernel's record of this process's peak RSS (Linux 4.0+)."""
     try:
@@ -268,9 +274,10 @@ def worker(
         run(method, model, X[:16], refs)
         rss_before = _vm_status("VmRSS")
         reset = _reset_peak()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         result = run(method, model, X, refs)
         seconds = [time.perf_counter() - start]
+        figures["cpu_seconds"] = _cpu_seconds() - cpu
         if reset and rss_before is not None:
             figures["call_mib"] = (_vm_status("VmHWM") or 0.0) - rss_before
         for _ in range(repeat - 1):
@@ -436,18 +443,23 @@ def slowdowns(quiet: dict[str, dict[str, Any]], busy: dict[str, dict[str, Any]])
 
 
 def scaling(methods: Sequence[str], sizes: Sequence[int], repeat: int) -> None:
-    """The engine and the floor on Friedman tables of each size: time per row, memory."""
+    """The engine and the floor on Friedman tables of each size: time per row, memory.
+
+    Besides the wall-clock time per row, the processor time per row (all threads):
+    other work on the machine lengthens the first much more than the second, so
+    the second shows best whether the engine's cost per row grows with the table.
+    """
     print(f"scaling: make_friedman1 rows, 10 features; start: {load_line()}")
     print(
-        f"{'method':<22}{'rows':>10}{'calhouse s':>12}{'us/row':>9}{'vs first':>9}"
-        f"{'floor s':>9}{'calhouse/':>10}{'call adds':>10}{'output':>8}{'peak':>8}{'load':>6}"
+        f"{'method':<22}{'rows':>10}{'calhouse s':>11}{'us/row':>8}{'vs first':>9}"
+        f"{'cpu us/row':>11}{'vs first':>9}{'floor s':>9}{'calhouse /':>11}"
+        f"{'call adds':>10}{'output':>8}{'peak':>6}{'load':>6}"
     )
-    print(
-        f"{'':<22}{'':>10}{'':>12}{'':>9}{'':>9}{'':>9}{'floor':>10}{'MiB':>10}{'MiB':>8}{'MiB':>8}"
-    )
+    print(f"{'':<22}{'':>10}{'':>11}{'':>8}{'':>9}{'':>11}{'':>9}{'':>9}{'floor':>11}", end="")
+    print(f"{'MiB':>10}{'MiB':>8}{'MiB':>6}")
     with tempfile.TemporaryDirectory(prefix="calhouse-bench-") as tmp:
         for method in methods:
-            first = None
+            first: tuple[float, float] | None = None
             for n_rows in sizes:
                 ours = run_worker(
                     "calhouse", method, "friedman", n_rows, repeat=repeat, out=Path(tmp) / "x"
@@ -456,19 +468,22 @@ def scaling(methods: Sequence[str], sizes: Sequence[int], repeat: int) -> None:
                     "floor", method, "friedman", n_rows, repeat=repeat, out=Path(tmp) / "y"
                 )
                 per_row = ours["seconds"] / n_rows * 1e6
-                first = first or per_row
+                cpu_per_row = ours["cpu_seconds"] / n_rows * 1e6
+                first = first or (per_row, cpu_per_row)
                 print(
-                    f"{method:<22}{n_rows:>10,}{ours['seconds']:>12.2f}{per_row:>9.2f}"
-                    f"{per_row / first:>8.2f}x{base['seconds']:>9.2f}"
-                    f"{ours['seconds'] / base['seconds']:>9.2f}x"
+                    f"{method:<22}{n_rows:>10,}{ours['seconds']:>11.2f}{per_row:>8.2f}"
+                    f"{per_row / first[0]:>8.2f}x{cpu_per_row:>11.2f}"
+                    f"{cpu_per_row / first[1]:>8.2f}x{base['seconds']:>9.2f}"
+                    f"{ours['seconds'] / base['seconds']:>10.2f}x"
                     f"{ours.get('call_mib', float('nan')):>10.0f}{ours['output_mib']:>8.0f}"
-                    f"{ours['peak_mib']:>8.0f}{ours['load']:>6.1f}",
+                    f"{ours['peak_mib']:>6.0f}{ours['load']:>6.1f}",
                     flush=True,
                 )
     print(f"end: {load_line()}")
     print(
-        "'call adds': the process's peak resident memory during the call minus its "
-        "resident memory before it (data and model loaded)."
+        "cpu: processor time of all the call's threads. 'call adds': the process's peak "
+        "resident memory during the call minus its resident memory before it (data and "
+        "model loaded)."
     )
 
 
