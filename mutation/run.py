@@ -113,6 +113,9 @@ process_isolation = "forkserver"
     # cannot be recorded (and mutmut's recorder needs its settings in the working
     # directory): they run the original code then.
     (work / "site").mkdir()
+    # mutmut fills mutants/ later, but a folder on PYTHONPATH that is missing when
+    # Python starts stays unsearched (importlib caches the miss).
+    (work / "mutants").mkdir()
     (work / "site" / "sitecustomize.py").write_text(
         "import os\n"
         "if os.environ.get('MUTANT_UNDER_TEST') == 'stats':\n"
