@@ -362,3 +362,53 @@ def test_python_dash_m_calhouse_exits_with_mains_status(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1
     assert out.read_bytes() == b"mine"
+
+
+# --- what --help says
+
+
+def _help(*argv: str, monkeypatch: pytest.MonkeyPatch, capsys) -> str:
+    monkeypatch.setenv("COLUMNS", "2000")  # no wrapping: each help text on one line
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*argv, "--help"])
+    assert exit_info.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_help_texts(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    top = _help(monkeypatch=monkeypatch, capsys=capsys)
+    assert top.startswith("usage: calhouse [-h] {train,check} ... ")
+    assert " ".join(cli.DESCRIPTION.split()) in top
+    assert "train train a model in pinned arithmetic and save it with its metadata" in top
+    assert "check check a shipped model's test RMSE, and that retraining reproduces it" in top
+    models = "; ".join(f"{name}: {spec.description}" for name, spec in calhouse.MODELS.items())
+    train = _help("train", monkeypatch=monkeypatch, capsys=capsys)
+    for text in (
+        (
+            "Train a model by its recipe in pinned arithmetic and save weights and metadata "
+            "(atomically, never over an existing file unless --force)."
+        ),
+        f"--model MODEL {models}",
+        (
+            "--output FILE destination .pt file; the metadata goes beside it as .json (default, in "
+            "a source checkout only: the model's file in models/; an installed calhouse never "
+            "writes into itself)"
+        ),
+        "--seed SEED another seed than the recipe's",
+        "--epochs EPOCHS another number of epochs than the recipe's",
+        "--force replace existing files",
+        "--quiet no log lines, no progress bar",
+        "--progress, --no-progress show a progress bar (default: on a terminal)",
+    ):
+        assert text in train, text
+    check = _help("check", monkeypatch=monkeypatch, capsys=capsys)
+    for text in (
+        (
+            "Load a shipped model, check its test RMSE against its metadata, then train its recipe "
+            "again in pinned arithmetic and compare. On x86-64 the retrained weights must have the "
+            "shipped bytes; elsewhere the test RMSE must agree within 0.01."
+        ),
+        f"--model MODEL {models}",
+        "--no-retrain skip the retraining comparison",
+    ):
+        assert text in check, text
