@@ -53,6 +53,10 @@ DESELECTED = (
     # The tests of the modules being removed.
     "tests/test_attribution.py",
     "tests/test_claims.py",
+    # Runs every bad input in two fresh processes (over a minute), for every mutant of
+    # the code its set-up touches; each input's error is also checked in this process
+    # by the tests of its module.
+    "tests/test_bad_input.py",
     "tests/test_train.py::test_pinned_training_gives_the_shipped_bytes",
     "tests/test_train.py::test_pinned_training_tells_the_tutorials_story",
     "tests/test_train.py::test_load_or_train_loads_once_trained",
@@ -105,6 +109,10 @@ pytest_add_cli_args = {toml_list(["-p", "no:cacheprovider", *deselect])}
 # Fork each mutant's test run from a server that has imported the tests but run
 # nothing: torch's thread pools do not survive a fork from a process that used them.
 process_isolation = "forkserver"
+# A mutant's tests may take (estimate + timeout_constant) * timeout_multiplier seconds
+# before it counts as a timeout (an endless loop): the estimate counts the tests' calls
+# only, not their fixtures (the data, parsed in each new test session), on a busy machine.
+timeout_constant = 8.0
 """
     text = (ROOT / "pyproject.toml").read_text()
     (work / "pyproject.toml").write_text(text + settings)
