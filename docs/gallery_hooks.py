@@ -11,13 +11,15 @@ a file of its own beside sphinx-gallery's copy of the example (:class:`ExampleRu
   the sha256 of each data file and model weights file the example read
   (:class:`FileRecorder`), and the statements of its text it checked
   (``page_checks``);
+* its figures: the alt text, size and colours that ``figure_checks`` measured;
 * the digest of what it ran besides its own file (:func:`inputs_digest`).
 
 As a Sphinx extension (listed in ``conf.py``, :func:`setup`), it has
 sphinx-gallery run every example again (its ``run_stale_examples`` option)
 when calhouse, its models or these hooks changed since they ran, since
 sphinx-gallery watches only the example files; fails the build for an example
-over the budgets :data:`MAX_SECONDS` and :data:`MAX_RSS_BYTES`; and gives each
+over the budgets :data:`MAX_SECONDS` and :data:`MAX_RSS_BYTES`, or that drew a
+figure unfit for its page (``figure_checks``); and gives each
 example page its record, which ``_templates/calhouse-provenance.html`` shows.
 It imports neither Sphinx nor calhouse at import time, so that the test suite
 can check it alone.
@@ -36,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import figure_checks
 import matplotlib as mpl
 import page_checks
 
@@ -271,7 +274,7 @@ def inputs_digest() -> str:
     """sha256 of what every example runs besides its own file.
 
     calhouse's code and shipped models, and the two modules of ``docs/`` that
-    run with each example (this one and ``page_checks``).
+    run with each example (this one, ``page_checks`` and ``figure_checks``).
     """
     import calhouse
 
@@ -285,7 +288,8 @@ def inputs_digest() -> str:
         if p.suffix in {".py", ".pt", ".json"} and "__pycache__" not in p.parts
     )
     digest = hashlib.sha256()
-    for path in [*files, HERE / "gallery_hooks.py", HERE / "page_checks.py"]:
+    hooks = [HERE / f"{name}.py" for name in ("gallery_hooks", "page_checks", "figure_checks")]
+    for path in [*files, *hooks]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -305,6 +309,8 @@ class ExampleRun:
     provenance: dict[str, Any] = field(default_factory=dict)
     #: The statements of the page checked with ``page_checks.check``, in order.
     statements: list[str] = field(default_factory=list)
+    #: Its figures as ``figure_checks`` measured them (a ``FigureRecord`` each), in order.
+    figures: list[dict[str, Any]] = field(default_factory=list)
     #: :func:`inputs_digest` when it ran.
     inputs: str = ""
 
@@ -400,6 +406,7 @@ def reset_example(gallery_conf: dict, fname: str, when: str) -> None:
         if _Current.target is not None:
             run_record_path(_Current.target).unlink(missing_ok=True)
         page_checks.take_checked()
+        figure_checks.take_figures()
         FileRecorder.shared().start()
         _Current.rss.start()
         _Current.started = time.perf_counter()
@@ -408,6 +415,7 @@ def reset_example(gallery_conf: dict, fname: str, when: str) -> None:
     peak = _Current.rss.stop()
     paths = FileRecorder.shared().stop()
     statements = page_checks.take_checked()
+    figures = figure_checks.take_figures()
     if _Current.target is None:
         return
     run = ExampleRun(
@@ -418,6 +426,7 @@ def reset_example(gallery_conf: dict, fname: str, when: str) -> None:
         rss_at_start_bytes=_Current.rss.start_bytes,
         provenance=provenance(paths),
         statements=statements,
+        figures=figures,
         inputs=inputs_digest(),
     )
     run.write(run_record_path(_Current.target))
@@ -474,9 +483,26 @@ def check_budgets(app: Any) -> list[str]:
     return problems
 
 
+def check_figures(app: Any) -> list[str]:
+    """Errors for the figures unfit for their page (``figure_checks``), in each example's last run.
+
+    From the records, so that an example that did not run again in this build
+    is still held to them; errors set the build's exit status as budgets do.
+    """
+    from sphinx.util import logging
+
+    gallery = _gallery_dir(app)
+    runs = read_runs(gallery) if gallery is not None else []
+    problems = [problem for run in runs for problem in figure_checks.figure_problems(run.figures)]
+    for problem in problems:
+        logging.getLogger(__name__).error("%s", problem)
+    app.calhouse_bad_figures = bool(problems)
+    return problems
+
+
 def fail_if_over_budget(app: Any, exception: Exception | None) -> None:  # noqa: ARG001
-    """Give the build a failing exit status if an example was over budget."""
-    if getattr(app, "calhouse_over_budget", False):
+    """Give the build a failing exit status if an example was over budget or drew an unfit figure."""
+    if getattr(app, "calhouse_over_budget", False) or getattr(app, "calhouse_bad_figures", False):
         app.statuscode = 1
 
 
@@ -507,6 +533,7 @@ def setup(app: Any) -> dict[str, Any]:
     # Around sphinx-gallery's handler (priority 500), which runs the examples.
     app.connect("builder-inited", rerun_if_inputs_changed, priority=400)
     app.connect("builder-inited", check_budgets, priority=900)
+    app.connect("builder-inited", check_figures, priority=900)
     app.connect("source-read", note_run_record)
     app.connect("html-page-context", add_run_to_page, priority=400)  # before the theme's
     app.connect("build-finished", fail_if_over_budget)

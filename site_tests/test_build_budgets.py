@@ -1,8 +1,9 @@
 """The docs build's own checks, as its extensions wire them into Sphinx (with a stand-in app).
 
 The checks themselves are tested in tests/test_docs_build.py; here, that their
-findings fail the build: an example over budget logs an error naming it and
-sets a failing exit status, with or without -W; a page loading from another
+findings fail the build: an example over budget, or one that drew a figure
+unfit for its page, logs an error naming it and sets a failing exit status,
+with or without -W; a page loading from another
 host is a warning (an error under -W). And what needs the docs tools
 (sphinx-gallery's parser, the build backend): the downloads lose their hidden
 code, and the wheel is the same bytes when built twice.
@@ -62,6 +63,7 @@ def _build(app: SimpleNamespace, caplog: pytest.LogCaptureFixture) -> list[loggi
     """What the extensions do in a build: budgets after the gallery, then the end."""
     with caplog.at_level(logging.INFO):
         gallery_hooks.check_budgets(app)
+        gallery_hooks.check_figures(app)
         build_checks.finish_site(app, None)
         gallery_hooks.fail_if_over_budget(app, None)
     return [r for r in caplog.records if r.levelno >= logging.WARNING]
@@ -87,6 +89,21 @@ def test_a_smaller_budget_from_the_command_line_applies(
     assert [e.split(" (")[0] for e in errors] == [
         "plot_01_demo.py took the build process's peak RSS to 600 MiB"
     ]
+    assert app.statuscode == 1
+
+
+def test_an_unfit_figure_fails_the_build_at_every_build(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Recorded when the example last ran: a build that does not run it again still fails.
+    gallery = _gallery(tmp_path, seconds=2.0)
+    run = gallery_hooks.ExampleRun.read(gallery / "plot_01_demo.run.json")
+    problem = "figure 1 of plot_01_demo.py: it has no alt text: describe it"
+    run.figures = [{"image": "sphx_glr_plot_01_demo_001.png", "problems": [problem]}]
+    run.write(gallery / "plot_01_demo.run.json")
+    app = _app(tmp_path)
+    errors = [r.getMessage() for r in _build(app, caplog) if r.levelno >= logging.ERROR]
+    assert errors == [problem]
     assert app.statuscode == 1
 
 
