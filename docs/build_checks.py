@@ -28,6 +28,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -80,6 +81,23 @@ def python_supported() -> str:
     """The Pythons calhouse supports, from ``requires-python``: "Python 3.11 or newer"."""
     spec = pyproject()["project"]["requires-python"].replace(" ", "")
     return f"Python {spec[2:]} or newer" if re.fullmatch(r">=[\d.]+", spec) else f"Python {spec}"
+
+
+def pages_url(repository: str) -> str:
+    """The address of a GitHub repository's Pages site, where its docs are published.
+
+    ``https://github.com/owner/name`` is published at ``https://owner.github.io/name/``,
+    and the repository ``owner.github.io`` at ``https://owner.github.io/``.
+    """
+    parts = urlsplit(repository.strip())
+    path = parts.path.strip("/").removesuffix(".git").split("/")
+    if parts.scheme != "https" or parts.netloc.lower() != "github.com" or len(path) != 2:
+        raise ValueError(
+            f"expected a GitHub repository, https://github.com/<owner>/<name>; got {repository!r}"
+        )
+    owner, name = path[0].lower(), path[1]
+    site = f"https://{owner}.github.io/"
+    return site if name.lower() == f"{owner}.github.io" else f"{site}{name}/"
 
 
 def source_date_epoch() -> int:

@@ -4,18 +4,16 @@
 (``-D plot_gallery=0``), offline and reproducibly: data from ``CALHOUSE_DATA``,
 other projects' inventories from ``_inventories/``, no timings or dates in pages.
 Beside this file: ``gallery_hooks.py`` (each example's run: budgets, provenance,
-reruns), ``page_checks.py`` (the examples' hidden checks of their statements)
-and ``build_checks.py`` (the site's downloads, nothing loaded from elsewhere).
+reruns), ``page_checks.py`` (the examples' hidden checks of their statements),
+``figure_checks.py`` (each figure: alt text, colours, text size), ``build_checks.py``
+(the site's downloads, nothing loaded from elsewhere), ``api_docs.py`` and
+``reader_tools.py`` (search and copy buttons).
 """
 
 from __future__ import annotations
 
-import functools
-import pkgutil
 import sys
 from pathlib import Path
-
-from sphinx.pycode import ModuleAnalyzer
 
 import calhouse
 
@@ -25,7 +23,8 @@ sys.path.insert(0, str(DOCS))
 
 import build_checks
 
-#: Where calhouse is developed: the install page's clone command and the header's link.
+#: Where calhouse is developed: the install page's clone command, the header's link,
+#: and the site's address (its GitHub Pages, html_baseurl below).
 calhouse_repository = "https://github.com/calhouse/calhouse"
 
 # -- Project ------------------------------------------------------------------
@@ -43,10 +42,15 @@ extensions = [
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
-    # Beside this file: each example's run (budgets, provenance, reruns), and the
-    # site's downloads and offline check.
+    "sphinx_copybutton",
+    "sphinx_sitemap",
+    "sphinxext.opengraph",
+    # Beside this file: each example's run (budgets, provenance, reruns), the
+    # site's downloads and offline check, the API pages, search and copy helpers.
     "gallery_hooks",
     "build_checks",
+    "api_docs",
+    "reader_tools",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 templates_path = ["_templates"]
@@ -130,6 +134,8 @@ sphinx_gallery_conf = {
     # Around each example: the hook measures and records it (gallery_hooks.py).
     "reset_modules": ("matplotlib", "gallery_hooks.reset_example"),
     "reset_modules_order": "both",
+    # Each figure checked (alt text, colours, text size) and linked to its full size.
+    "image_scrapers": ("figure_checks.scrape_figures",),
     # Reproducible pages: no run times or memory figures in them (the hook
     # measures each example for the budgets instead), and no timings page,
     # which would also load jQuery and DataTables from CDNs.
@@ -146,6 +152,8 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"calhouse {release}"
 html_static_path = ["_static"]
 html_css_files = ["calhouse.css"]
+html_favicon = "_static/favicon.svg"
+html_search_scorer = str(DOCS / "search_scorer.js")  # the examples that teach come first
 html_show_sourcelink = False
 html_last_updated_fmt = None
 # Its downloads/ folder: calhouse's wheel and the pins (build_checks.add_site_downloads).
@@ -164,32 +172,19 @@ html_theme_options = {
     "footer_end": ["sphinx-version", "theme-version"],
 }
 html_context = {"default_mode": "auto"}
-html_sidebars = {"index": [], "install": [], "data": []}  # no sub-pages: the text gets the width
+# No side navigation (the header and the gallery lead to every page): the column
+# holds the examples' code lines and shows their figures at full size at 1366 px.
+html_sidebars = {"**": []}
 
+# -- Copy buttons: on code, not output; prompts ($, >>>) and doctest output left out
+copybutton_selector = "div:not(.sphx-glr-script-out) > div.highlight > pre, pre.literal-block"
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_exclude = ".linenos, .gp, .go"
 
-@functools.cache
-def _constant_docs() -> dict[str, list[str]]:
-    """The ``#:`` comments above the constants of calhouse's submodules, by name.
-
-    The API pages document ``calhouse.FEATURE_NAMES`` and the like where users
-    import them, from the package, where autodoc finds no comment.
-    """
-    docs: dict[str, list[str]] = {}
-    for module in pkgutil.iter_modules(calhouse.__path__):
-        if not module.name.startswith("_") and module.name != "cli":
-            analyzer = ModuleAnalyzer.for_module(f"calhouse.{module.name}")
-            docs |= {n: list(v) for (scope, n), v in analyzer.find_attr_docs().items() if not scope}
-    names = ", ".join(f"``{name!r}``" for name in calhouse.MODELS)
-    docs["MODELS"] = [*docs.get("MODELS", []), "", f"Names: {names}."]
-    return docs
-
-
-def _fill_constant_docstring(app, what, name, obj, options, lines) -> None:  # noqa: ARG001, PLR0917
-    # Without it, a tuple constant would show the docstring of tuple.
-    if what == "data" and name.startswith("calhouse."):
-        lines[:] = _constant_docs().get(name.removeprefix("calhouse."), [])
-
-
-def setup(app) -> None:
-    """Connect the hooks of this configuration."""
-    app.connect("autodoc-process-docstring", _fill_constant_docstring)
+# -- Publishing: the address, the sitemap and link previews, from the repository --
+html_baseurl = build_checks.pages_url(calhouse_repository)
+sitemap_url_scheme = "{link}"  # no language or version folders
+sitemap_excludes = ["search.html", "genindex.html", "_modules/*"]
+ogp_site_url = html_baseurl
+ogp_social_cards = {"enable": False}  # no preview image drawn for each page
