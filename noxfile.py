@@ -157,8 +157,10 @@ def site(session: nox.Session) -> None:
     byte-identical. Then pytest runs site_tests/ against docs/_build/html,
     served on loopback and opened in Debian's Chromium (``apt-get install
     chromium``) through Playwright; it also installs calhouse from the served
-    site's downloads into a fresh venv, and builds a copy of the sources with a
-    false statement planted in an example. Arguments after ``--`` go to pytest.
+    site's downloads into a fresh venv, and builds copies of the sources with a
+    false statement, and figures unfit for colour-blind readers, planted in an
+    example. Every page is checked with axe-core (WCAG 2.1 A and AA) in light and
+    dark mode, and read on a laptop and a phone. Arguments after ``--`` go to pytest.
     """
     if not (ROOT / "docs" / "_build" / "html" / "index.html").is_file():
         session.error("no site in docs/_build/html: build it first (nox -s docs site)")

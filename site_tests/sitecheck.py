@@ -5,8 +5,13 @@ through Playwright (:func:`launch`). :func:`check_page` loads one page in a
 fresh browser context, as a first visit, and reports everything wrong with it
 (:class:`PageReport`): errors on the console, requests to any other origin
 (blocked, so nothing leaves the machine), requests that failed, images that do
-not decode (in the browser, and every byte of them with Pillow), internal links or anchors that lead nowhere, and the page's weight
-with everything it loads.
+not decode (in the browser, and every byte of them with Pillow), internal links
+or anchors that lead nowhere, and the page's weight with everything it loads.
+
+For readers with other needs: :func:`axe_violations` runs axe-core's WCAG 2.1 A
+and AA rules on a page, :func:`lines_out_of_sight` finds code or output that
+scrolls sideways, :func:`small_print_px` and :func:`figures_shown` measure the
+page's smallest text and how large its figures show.
 """
 
 from __future__ import annotations
@@ -326,3 +331,96 @@ def check_page(
     finally:
         context.close()
     return report
+
+
+# -- readers with other needs -------------------------------------------------------------
+
+#: The pages' viewports: a laptop screen, and a phone (an iPhone 12 to 15's CSS size).
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+#: axe-core's rules for WCAG 2.0 and 2.1, levels A and AA. "label-content-name-mismatch"
+#: (WCAG 2.5.3, label in name) is among them but marked experimental, so off by default.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+    "resultTypes": ["violations"],
+}
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """axe-core's violations of :data:`AXE_OPTIONS` on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().run(page, options=AXE_OPTIONS).response["violations"]
+
+
+def describe_violations(violations: list[dict], nodes: int = 3) -> list[str]:
+    """One line per violation and per element (the first few), for a failure message."""
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])} elements): "
+            f"{violation['help']}"
+        )
+        for node in violation["nodes"][:nodes]:
+            summary = " ".join((node.get("failureSummary") or "").split())
+            lines.append(f"    {' '.join(map(str, node['target']))}: {summary[:300]}")
+    return lines
+
+
+_LINES_OUT_OF_SIGHT = """
+() => Array.from(document.querySelectorAll("pre"))
+  .filter((pre) => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
+  .map((pre) => {
+    const longest = pre.textContent.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), "");
+    const where = pre.closest("div[class*=highlight], pre").className || "pre";
+    return `${where}: ${pre.scrollWidth - pre.clientWidth} px out of sight: ${longest.trim().slice(0, 100)}`;
+  })
+"""
+
+
+def lines_out_of_sight(page: Page) -> list[str]:
+    """The code and output blocks whose lines do not fit and scroll sideways, one line each."""
+    return page.evaluate(_LINES_OUT_OF_SIGHT)
+
+
+_SMALL_PRINT = """
+() => {
+  const sizes = [];
+  const walker = document.createTreeWalker(document.querySelector("article") || document.body,
+                                           NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const parent = walker.currentNode.parentElement;
+    if (walker.currentNode.textContent.trim() && parent && parent.offsetParent !== null) {
+      sizes.push(parseFloat(getComputedStyle(parent).fontSize));
+    }
+  }
+  return Math.min(...sizes);
+}
+"""
+
+
+def small_print_px(page: Page) -> float:
+    """The page's small print: the smallest size of any text its article shows, in CSS pixels."""
+    return float(page.evaluate(_SMALL_PRINT))
+
+
+_FIGURES = """
+() => Array.from(document.querySelectorAll("article img.sphx-glr-single-img"), (img) => {
+  const link = img.closest("a");
+  return {
+    src: img.getAttribute("src"),
+    alt: img.getAttribute("alt"),
+    attributes: img.getAttributeNames(),
+    natural_width: img.naturalWidth,
+    shown_width: img.getBoundingClientRect().width,
+    link: link ? link.href : null,
+  };
+})
+"""
+
+
+def figures_shown(page: Page) -> list[dict]:
+    """The gallery figures of a page: file, alt text, natural and shown width, link target."""
+    return page.evaluate(_FIGURES)

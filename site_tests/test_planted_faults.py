@@ -1,9 +1,11 @@
 """Faults planted in a copy of the built site: the checks must catch each one.
 
 Each test copies the real built site, damages the copy in one way, and shows that
-the checker reports that damage by name. The last ones run the browser test
-itself (``test_page_is_clean``) on a damaged copy and the build comparison on a
-changed one, and show that the test command fails.
+the checker reports that damage by name. Some run the browser tests themselves
+(``test_page_is_clean``, and the accessibility test for a page with an unnamed
+link) on a damaged copy and the build comparison on a changed one, and show that
+the test command fails. (A figure in colours that merge for a colour-blind
+reader fails the build itself: test_figure_checks.py.)
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -191,6 +194,72 @@ def test_the_browser_test_fails_on_a_damaged_site(copy: Path) -> None:
     assert "request to another origin (blocked): https://cdn.example.com/x.js" in out
     assert f"image does not decode: ../{FIGURE}" in out
     assert "dead link: auto_examples/plot_99_missing.html" in out
+
+
+UNNAMED_LINK = f'<a href="data.html"><img src="{THUMBNAIL}" alt=""></a>'
+
+
+def test_an_unnamed_link_is_reported_by_axe(browser: Browser, copy: Path, copy_url: str) -> None:
+    # An image link whose image has no alt text: a screen reader has nothing to say for it.
+    plant(copy / "install.html", UNNAMED_LINK)
+    page = browser.new_page()
+    try:
+        page.goto(copy_url + "install.html", wait_until="load")
+        violations = sitecheck.axe_violations(page)
+        page.goto(copy_url + "data.html", wait_until="load")
+        assert sitecheck.axe_violations(page) == []  # the control
+    finally:
+        page.close()
+    assert [v["id"] for v in violations] == ["link-name"]
+    (node,) = violations[0]["nodes"]
+    assert node["html"].startswith('<a href="data.html">')
+    assert sitecheck.describe_violations(violations)[0].startswith(
+        "link-name (serious, 1 elements)"
+    )
+
+
+def test_a_line_too_long_for_the_column_is_reported(
+    browser: Browser, copy: Path, copy_url: str
+) -> None:
+    plant(copy / "api.html", "<pre>" + "x = 1  # " + "a long comment " * 20 + "</pre>")
+    page = browser.new_page(viewport=sitecheck.DESKTOP)
+    try:
+        page.goto(copy_url + "api.html", wait_until="load")
+        (line,) = sitecheck.lines_out_of_sight(page)
+    finally:
+        page.close()
+    assert re.fullmatch(r"pre: \d+ px out of sight: x = 1  # a long comment .*", line)
+
+
+def test_the_reader_tests_fail_on_a_page_with_an_unnamed_link(copy: Path) -> None:
+    """The test command itself fails for the planted page, in both modes, naming the rule."""
+    plant(copy / "install.html", UNNAMED_LINK)
+    test = HERE / "test_readers.py"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"),
+            *[
+                f"{test}::test_a_page_has_no_accessibility_violations[{page}-{mode}]"
+                for page, mode in [
+                    ("install.html", "light"),
+                    ("install.html", "dark"),
+                    ("data.html", "light"),
+                ]
+            ],
+        ],
+        env={**os.environ, "CALHOUSE_SITE": str(copy)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = result.stdout
+    assert result.returncode == 1, out[-3000:]
+    assert "2 failed, 1 passed" in out, out[-3000:]
+    assert "install.html, light mode, axe-core WCAG 2.1 A and AA:" in out
+    assert "install.html, dark mode, axe-core WCAG 2.1 A and AA:" in out
+    assert out.count("link-name (serious, 1 elements): Links must have discernible text") == 2
 
 
 def _rezip_with_time(path: Path, date_time: tuple[int, ...]) -> None:
