@@ -11,6 +11,7 @@ import importlib.util
 import os
 import pkgutil
 import re
+import runpy
 import subprocess
 import sys
 import zlib
@@ -305,3 +306,74 @@ def test_install_instructions_name_the_pinned_torch() -> None:
     }
     assert named, "the installation instructions name the torch version to install"
     assert {version for _, version in named} == {pins["torch"]}, named
+
+
+# -- publishing: the site's address and the CI workflow ---------------------------
+
+
+def test_the_site_address_comes_from_the_repository_setting() -> None:
+    conf = runpy.run_path(str(DOCS / "conf.py"))
+    assert conf["html_baseurl"] == build_checks.pages_url(conf["calhouse_repository"])
+    assert conf["ogp_site_url"] == conf["html_baseurl"]
+    assert conf["html_baseurl"] == "https://calhouse.github.io/calhouse/"
+
+
+WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
+
+
+def _commands(lines: list[str]) -> list[str]:
+    """Shell lines as commands: comments and blank lines dropped, ``python3 -m`` taken off."""
+    commands = [line.split("#", 1)[0].strip() for line in lines]
+    return [c.removeprefix("python3 -m ").strip() for c in commands if c]
+
+
+def _workflow_commands(text: str) -> list[str]:
+    """The commands of a workflow's ``run:`` steps, in order (``run: cmd`` or ``run: |`` blocks)."""
+    lines = text.splitlines()
+    found = []
+    for number, line in enumerate(lines):
+        match = re.match(r"(\s*)(?:- )?run:\s*(.*)$", line)
+        if not match:
+            continue
+        if match.group(2) not in {"|", ">"}:
+            found.append(match.group(2))
+            continue
+        indent = len(match.group(1))
+        for body in lines[number + 1 :]:
+            if body.strip() and len(body) - len(body.lstrip()) <= indent:
+                break
+            found.append(body)
+    return _commands(found)
+
+
+def _readme_commands() -> list[str]:
+    """The README's quick-start commands."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split("## Quick start", 1)[1]
+    return _commands(re.search(r"```bash\n(.*?)```", text, re.DOTALL).group(1).splitlines())
+
+
+def test_the_ci_workflow_runs_the_readme_commands_as_ci_run_does() -> None:
+    workflow = WORKFLOW.read_text(encoding="utf-8")
+    run = _workflow_commands(workflow)
+    ci = _commands((ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines())
+    readme = _readme_commands()
+    assert readme == ["nox -s docs", "nox"]
+    nox_runs = [c for c in run if c == "nox" or c.startswith("nox ")]
+    assert nox_runs == readme
+    assert {c for c in ci if c == "nox" or c.startswith("nox ")} <= set(nox_runs)
+    # The same nox, installed the same way, and Chromium from the same place.
+    (pin,) = re.findall(r'"nox==[^"]+"', "\n".join(ci))
+    assert any(c.startswith("pip install") and pin in c for c in run)
+    assert any("apt-get install" in c and c.endswith(" chromium") for c in ci)
+    assert any("apt-get install" in c and c.endswith(" chromium") for c in run)
+    # What it publishes is what nox -s docs builds and the README points to.
+    assert re.search(r"path: docs/_build/html\n", workflow)
+    assert "docs/_build/html" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert '"docs" / "_build" / "html"' in (ROOT / "noxfile.py").read_text(encoding="utf-8")
+    assert "uses: actions/deploy-pages@" in workflow
+    assert "if: github.event_name == 'push' && github.ref == 'refs/heads/main'" in workflow
+
+
+def test_the_workflow_reader_finds_single_and_block_commands() -> None:
+    text = "steps:\n  - run: python3 -m nox -s docs\n  - name: x\n    run: |\n      a  # why\n\n      b\n  - uses: y\n"
+    assert _workflow_commands(text) == ["nox -s docs", "a", "b"]

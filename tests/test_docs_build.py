@@ -5,6 +5,7 @@ docs/build_checks.py, checked without Sphinx; site_tests/ checks them in a build
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -23,6 +24,7 @@ import calhouse
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 sys.path.insert(0, str(DOCS))
 import build_checks
+import figure_checks
 import gallery_hooks
 import page_checks
 
@@ -191,10 +193,13 @@ def test_the_hook_writes_the_record_of_an_example(
     (gallery / "plot_99_demo.py").write_text("# the copy sphinx-gallery makes\n")
     conf = {"src_dir": str(tmp_path), "gallery_dirs": ["auto_examples"]}
 
+    figure = figure_checks.FigureRecord("sphx_glr_plot_99_demo_001.png", "Bars.", 960, 480, 100, 11)
     page_checks.check(True, "checked before the example: not its statement")
+    figure_checks.note_figure(figure_checks.FigureRecord("before.png", "", 1, 1, 100, None))
     gallery_hooks.reset_example(conf, "plot_99_demo.py", "before")
     calhouse.load_or_train_model("tutorial", log=None)
     page_checks.check(run_count := 1, "one example ran", run_count=run_count)
+    figure_checks.note_figure(figure)
     gallery_hooks.reset_example(conf, "plot_99_demo.py", "after")
 
     run = gallery_hooks.ExampleRun.read(gallery / "plot_99_demo.run.json")
@@ -204,6 +209,8 @@ def test_the_hook_writes_the_record_of_an_example(
     assert [w["file"] for w in run.provenance["weights"]] == ["models/california_model.pt"]
     assert run.provenance["data"] == []  # it loaded a model, no data
     assert run.statements == ["one example ran"]
+    assert run.figures == [dataclasses.asdict(figure)]  # its own figures only
+    assert figure_checks.take_figures() == []
     assert run.inputs == gallery_hooks.inputs_digest()
     assert gallery_hooks.run_with_other_inputs(gallery) == []
     assert gallery_hooks.over_budget(run, max_seconds=0) == [
@@ -280,6 +287,22 @@ def test_a_downloaded_zip_is_rewritten_once(tmp_path: Path) -> None:
     assert build_checks.finish_downloads(tmp_path, 1_767_225_600) == []
     assert path.read_bytes() == first
     assert list(folder.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_the_site_address_is_the_repository_s_github_pages() -> None:
+    assert build_checks.pages_url("https://github.com/calhouse/calhouse") == (
+        "https://calhouse.github.io/calhouse/"
+    )
+    assert build_checks.pages_url("https://github.com/Some-Org/Tools.git/") == (
+        "https://some-org.github.io/Tools/"
+    )
+    # A user or organisation site is published at the root.
+    assert build_checks.pages_url("https://github.com/calhouse/calhouse.github.io") == (
+        "https://calhouse.github.io/"
+    )
+    for wrong in ["http://github.com/a/b", "https://gitlab.com/a/b", "https://github.com/a"]:
+        with pytest.raises(ValueError, match=r"expected a GitHub repository.*got"):
+            build_checks.pages_url(wrong)
 
 
 def test_source_date_epoch_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
