@@ -66,6 +66,23 @@ DESELECTED = (
     "tests/test_train.py::test_other_shipped_recipes_give_their_shipped_bytes",
 )
 
+# What the server that forks each mutant's test run imports first (nothing that
+# computes with torch): the libraries, and calhouse (mutated, its calls decided later).
+PRELOAD = (
+    "numpy",
+    "scipy.stats",
+    "torch",
+    "captum.attr",
+    "sklearn.datasets",
+    "sklearn.model_selection",
+    "sklearn.inspection",
+    "matplotlib.pyplot",
+    "tqdm",
+    "pytest",
+    "calhouse",
+    "calhouse.cli",
+)
+
 # Statuses that mean the tests noticed the mutant (a timeout: it never finished).
 CAUGHT = ("killed", "timeout", "segfault")
 
@@ -106,9 +123,12 @@ only_mutate = {toml_list(modules)}
 also_copy = ["models/"]
 pytest_add_cli_args_test_selection = ["tests/"]
 pytest_add_cli_args = {toml_list(["-p", "no:cacheprovider", *deselect])}
-# Fork each mutant's test run from a server that has imported the tests but run
-# nothing: torch's thread pools do not survive a fork from a process that used them.
+# Fork each mutant's test run from a server that has imported the libraries but run
+# nothing: a process forked from one that used torch's OpenMP threads hangs in its
+# first parallel operation (and the test modules compute tensors when imported).
 process_isolation = "forkserver"
+forkserver_warmup = "import"
+preload_modules_file = "preload.txt"
 # A mutant's tests may take (estimate + timeout_constant) * timeout_multiplier seconds
 # before it counts as a timeout (an endless loop): the estimate counts the tests' calls
 # only, not their fixtures (the data, parsed in each new test session), on a busy machine.
@@ -116,6 +136,7 @@ timeout_constant = 8.0
 """
     text = (ROOT / "pyproject.toml").read_text()
     (work / "pyproject.toml").write_text(text + settings)
+    (work / "preload.txt").write_text("\n".join(PRELOAD) + "\n")
     # Processes the tests start inherit the mutant under test, as they should, but
     # while mutmut records which tests call which function ("stats") their calls
     # cannot be recorded (and mutmut's recorder needs its settings in the working
