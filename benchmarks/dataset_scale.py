@@ -1,6 +1,6 @@
 """Plain Captum, calhouse's engine and torch's own floor, on whole tables: ``nox -s bench``.
 
-For each method of the engine's registry (``calhouse.scale.METHODS``) and for
+For each method of the engine's registry (``calhouse.METHODS``) and for
 LayerConductance on the inputs of ``lin4``, three sides attribute every row of the
 California housing data (20,640 rows) with the tutorial's model and settings:
 
@@ -68,7 +68,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from calhouse import scale as engine
+from calhouse import attribution as engine
 
 LAYER = "layer_conductance"
 METHODS = (*engine.METHODS, LAYER)

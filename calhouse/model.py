@@ -16,14 +16,10 @@ from torch import nn
 from calhouse._io import atomic_write_bytes, sha256_file
 
 __all__ = [
-    "N_FEATURES",
     "CaliforniaModel",
     "ModelFileError",
     "StandardizedCaliforniaModel",
-    "default_model_path",
     "load_model",
-    "metadata_path",
-    "models_dir",
     "read_metadata",
     "save_model",
 ]
@@ -226,7 +222,8 @@ def load_model(
     Parameters
     ----------
     path : str or path-like, optional
-        The ``.pt`` file; default :func:`default_model_path`.
+        The ``.pt`` file; default the shipped tutorial model,
+        ``models/california_model.pt``.
     model : torch.nn.Module, optional
         The module to load into; default a new :class:`CaliforniaModel`.
     device : str or torch.device, default="cpu"
@@ -245,6 +242,14 @@ def load_model(
         If the file's sha256 differs from its metadata, it cannot be read as a
         state dict (truncated, corrupt, not PyTorch), or its tensors do not fit
         the model. The file is never modified.
+
+    Examples
+    --------
+    >>> model = load_model()
+    >>> type(model).__name__, model.training
+    ('CaliforniaModel', False)
+    >>> model(torch.zeros(2, 8)).shape
+    torch.Size([2, 1])
     """
     path = Path(path) if path is not None else default_model_path()
     model = model if model is not None else CaliforniaModel()

@@ -9,12 +9,10 @@ writes the same bytes on every x86-64 processor.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import platform
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from torch import nn
 
 from calhouse import _pinned
 from calhouse._io import check_writable
+from calhouse._metadata import build_metadata
 from calhouse._random import seeded
 from calhouse.data import Split, load_split
 from calhouse.model import (
@@ -33,7 +32,7 @@ from calhouse.model import (
     read_metadata,
     save_model,
 )
-from calhouse.train import Log, TrainingConfig, TrainingResult, rmse, train_model
+from calhouse.train import Log, TrainingConfig, TrainingResult, train_model
 
 __all__ = ["MODELS", "fit", "load_or_train_model", "train_and_save"]
 
@@ -185,79 +184,6 @@ def fit(
             model, split.X_train, split.y_train, spec.config, progress=progress, log=log
         )
     return model, result
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for dist in ("calhouse", "torch", "captum", "numpy", "scikit-learn"):
-        try:
-            found[dist] = version(dist)
-        except PackageNotFoundError:
-            found[dist] = "unknown"
-    return found
-
-
-def _command(spec: ModelSpec) -> str:
-    """The command line that retrains ``spec`` into the shipped file's bytes."""
-    command = f"calhouse train --model {spec.name}"
-    recipe = MODELS[spec.name].config if spec.name in MODELS else spec.config
-    if spec.config.seed != recipe.seed:
-        command += f" --seed {spec.config.seed}"
-    if spec.config.epochs != recipe.epochs:
-        command += f" --epochs {spec.config.epochs}"
-    return command
-
-
-def _pinned_rmse(model: nn.Module, split: Split) -> float:
-    """The test RMSE, in pinned arithmetic when the process is pinned (the same bits anywhere)."""
-    with _pinned.PinnedArithmetic() if _pinned.is_pinned() else contextlib.nullcontext():
-        return rmse(model, split.X_test, split.y_test)
-
-
-def build_metadata(
-    spec: ModelSpec, split: Split, model: nn.Module, result: TrainingResult
-) -> dict[str, Any]:
-    """The metadata recorded beside a trained model's weights.
-
-    Training settings, the arithmetic, data fingerprints, test RMSE, the loss
-    history and the library versions. It holds no timestamp, so retraining
-    rewrites it identically.
-    """
-    return {
-        "model": spec.name,
-        "class": type(model).__name__,
-        "description": spec.description,
-        "training": {
-            **asdict(spec.config),
-            "optimizer": "RMSprop",
-            "loss": "MSELoss(reduction='sum')",
-            "shuffle": True,
-        },
-        "arithmetic": {
-            "pinned": _pinned.is_pinned(),
-            "environment": dict(_pinned.PINNED_ENVIRONMENT),
-            "linear_layers": "elementwise product and sum (no BLAS)"
-            if _pinned.is_pinned()
-            else "torch.nn.Linear (BLAS)",
-            "machine": platform.machine(),
-        },
-        "data": {
-            "dataset_sha256": split.data_sha256,
-            "split_sha256": split.sha256,
-            "n_samples": spec.n_samples,
-            "test_size": 0.3,
-            "random_state": 0,
-            "n_train": len(split.X_train),
-            "n_test": len(split.X_test),
-        },
-        "test_rmse": _pinned_rmse(model, split),
-        "loss_log": list(result.log),
-        "epoch_losses": list(result.epoch_losses),
-        "versions": _versions(),
-        "command": _command(spec),
-    }
 
 
 def _destination(spec: ModelSpec, path: str | Path | None, overwrite: bool) -> Path:

@@ -17,7 +17,8 @@ from torch import nn
 
 from calhouse import _pinned
 from calhouse._random import intra_op_threads
-from calhouse.data import check_features
+from calhouse._table_checks import check_table
+from calhouse.data import FEATURE_NAMES
 
 __all__ = ["TrainingConfig", "TrainingResult", "rmse", "train_model"]
 
@@ -145,7 +146,7 @@ def train_model(
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(config, TrainingConfig):
         raise TypeError(f"config must be a calhouse.TrainingConfig, got {type(config).__name__}")
-    check_features(X_train, "X_train")
+    check_table(X_train, "X_train", n_features=len(FEATURE_NAMES), feature_names=FEATURE_NAMES)
     if not isinstance(y_train, torch.Tensor) or y_train.dtype != torch.float32:
         raise TypeError("y_train must be a float32 torch.Tensor of shape (n_samples, 1)")
     if tuple(y_train.shape) != (len(X_train), 1):
@@ -212,7 +213,7 @@ def rmse(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     float
         ``sqrt(mean((model(X) - y) ** 2))``.
     """
-    check_features(X)
+    check_table(X, n_features=len(FEATURE_NAMES), feature_names=FEATURE_NAMES)
     if not isinstance(y, torch.Tensor) or tuple(y.shape) not in ((len(X), 1), (len(X),)):
         raise ValueError(
             f"y must be a tensor of shape ({len(X)}, 1) to match X, got "

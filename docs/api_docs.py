@@ -39,7 +39,7 @@ def constant_docs() -> dict[str, list[str]]:
 def fill_constant_docstring(app, what, name, obj, options, lines) -> None:  # noqa: ARG001, PLR0917
     """Give a constant of calhouse its ``#:`` comment (without it, a tuple shows tuple's docstring)."""
     if what == "data" and name.startswith("calhouse."):
-        lines[:] = constant_docs().get(name.removeprefix("calhouse."), [])
+        lines[:] = constant_docs().get(name.rsplit(".", 1)[-1], [])
 
 
 def api_summary(doctree: Any) -> str | None:

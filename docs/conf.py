@@ -63,8 +63,8 @@ pygments_style = "sphinx"
 myst_enable_extensions = ["attrs_inline", "colon_fence", "deflist", "substitution"]
 myst_heading_anchors = 3
 myst_substitutions = {
-    "raw_sha256": f"`{calhouse.RAW_SHA256}`",
-    "n_rows": f"{calhouse.RAW_N_ROWS:,}",
+    "raw_sha256": f"`{calhouse.data.RAW_SHA256}`",
+    "n_rows": f"{calhouse.data.RAW_N_ROWS:,}",
     "version": release,
     "tested_versions": build_checks.pinned_versions(),
     "python_supported": build_checks.python_supported(),

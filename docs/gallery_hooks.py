@@ -248,9 +248,7 @@ def provenance(paths: list[str]) -> dict[str, Any]:
     """What a page's numbers came from, given the files its example read."""
     import importlib
 
-    import calhouse
-
-    raw_data = os.environ.get(calhouse.DATA_ENV_VAR) or None
+    raw_data = os.environ.get("CALHOUSE_DATA") or None
     data = data_files(paths, raw_data)
     record: dict[str, Any] = {
         "versions": {

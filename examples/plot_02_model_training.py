@@ -294,8 +294,8 @@ cpu_seconds(True, epochs=1)  # the first call of the pinned path pays for its se
 timings = [(cpu_seconds(False), cpu_seconds(True)) for _ in range(2)]
 slowdown = min(p for _, p in timings) / min(o for o, _ in timings)
 check(
-    1.4 < slowdown < 3,
-    "the BLAS-free linear layers alone make an epoch take about twice as long",
+    slowdown > 1.1,
+    "the BLAS-free linear layers alone make an epoch take longer, in CPU time",
     slowdown=slowdown,
     timings=timings,
 )
@@ -310,7 +310,7 @@ check(
 # Portable kernels and products summed one by one are slower than the code the
 # processor would pick by itself. Measured while this page was built, in one
 # process, the BLAS-free linear layers alone make an epoch of this recipe take
-# about twice as long as ordinary ones. The portable kernels add to that, by an
+# more processor time than ordinary ones. The portable kernels add to that, by an
 # amount that one process cannot measure, since it cannot change its kernels
 # once torch has started. For a network of this size, trained once to ship its
 # weights, reproducible bytes are worth the wait; your own models can train in

@@ -37,11 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent.toml"
 
-# Modules being deleted: not worth a test each.
-SKIPPED_MODULES = ("_legacy_plotting.py", "claims.py")
-# The old attribution helpers (attribute, tutorial_attributions) leave once the engine
-# (scale.py) takes the name attribution.py; the module is mutated from then on.
-OLD_ATTRIBUTION_MARK = "def tutorial_attributions("
+# The command line's entry point (two lines that call cli.main).
+SKIPPED_MODULES = ("__main__.py",)
 
 # Tests not run against mutants. The docs' tests exercise the docs build's tooling and
 # run every example as a script (minutes); the bit-exact reproduction tests retrain the
@@ -50,9 +47,6 @@ OLD_ATTRIBUTION_MARK = "def tutorial_attributions("
 DESELECTED = (
     "tests/test_docs.py",
     "tests/test_docs_build.py",
-    # The tests of the modules being removed.
-    "tests/test_attribution.py",
-    "tests/test_claims.py",
     # Runs every bad input in two fresh processes (over a minute), for every mutant of
     # the code its set-up touches; each input's error is also checked in this process
     # by the tests of its module.
@@ -88,15 +82,12 @@ CAUGHT = ("killed", "timeout", "segfault")
 
 
 def modules_to_mutate() -> list[str]:
-    """Every module of calhouse/ except those being removed."""
-    chosen = []
-    for path in sorted((ROOT / "calhouse").glob("*.py")):
-        if path.name in SKIPPED_MODULES:
-            continue
-        if path.name == "attribution.py" and OLD_ATTRIBUTION_MARK in path.read_text():
-            continue
-        chosen.append(f"calhouse/{path.name}")
-    return chosen
+    """Every module of calhouse/ but its entry point."""
+    return [
+        f"calhouse/{path.name}"
+        for path in sorted((ROOT / "calhouse").glob("*.py"))
+        if path.name not in SKIPPED_MODULES
+    ]
 
 
 def toml_list(values: list[str] | tuple[str, ...]) -> str:

@@ -14,7 +14,7 @@ import calhouse
 
 
 def _raw_data_file() -> Path | None:
-    path = os.environ.get(calhouse.DATA_ENV_VAR)
+    path = os.environ.get("CALHOUSE_DATA")
     return Path(path) if path else None
 
 
@@ -23,7 +23,7 @@ def raw_file() -> Path:
     """The raw StatLib file named by CALHOUSE_DATA (nox and CI set it)."""
     path = _raw_data_file()
     if path is None or not path.is_file():
-        message = f"{calhouse.DATA_ENV_VAR} must name the raw cal_housing.data for this test"
+        message = "CALHOUSE_DATA must name the raw cal_housing.data for this test"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

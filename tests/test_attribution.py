@@ -1,161 +1,510 @@
-"""Each attribution equals the direct Captum call the tutorial makes."""
+"""The dataset-scale engine equals plain Captum, for any tabular model, chunk by chunk.
+
+Every comparison is with Captum's own classes called directly (``METHODS[name].captum
+(model).attribute(...)``), never with another calhouse function.
+"""
 
 from __future__ import annotations
+
+import inspect
+import threading
+from typing import ClassVar
 
 import numpy as np
 import pytest
 import torch
-from captum.attr import (
-    DeepLift,
-    FeatureAblation,
-    GradientShap,
-    IntegratedGradients,
-    LayerConductance,
-    NoiseTunnel,
-)
+from captum.attr import IntegratedGradients, LayerConductance
+from torch import nn
 
 import calhouse
+from calhouse import _chunks, _runner
+from calhouse import attribution as engine
+
+METHODS = engine.METHODS
+RANDOM = [name for name, spec in METHODS.items() if spec.random]
 
 
-def _direct(model, split, method, seed):
-    """The tutorial's own calls, after seeding torch and NumPy as calhouse does."""
-    torch.manual_seed(seed)
-    np.random.seed(seed)
-    X_test, X_train = split.X_test, split.X_train
-    if method == "integrated_gradients":
-        return IntegratedGradients(model).attribute(X_test, n_steps=50)
-    if method == "noise_tunnel":
-        return NoiseTunnel(IntegratedGradients(model)).attribute(X_test)
-    if method == "deeplift":
-        return DeepLift(model).attribute(X_test)
-    if method == "gradient_shap":
-        return GradientShap(model).attribute(X_test, X_train)
-    return FeatureAblation(model).attribute(X_test)
+def close(got: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-5) -> bool:
+    """Equal to within ``rtol`` of the largest attribution."""
+    assert got.shape == expected.shape
+    scale = expected.abs().max()
+    assert scale > 0  # an all-zero reference would make the comparison vacuous
+    return bool((got - expected).abs().max() <= rtol * scale)
+
+
+def plain(model, X, method, *, baselines=None, target=None, seed=None, **options):
+    """The plain Captum call for ``method``, after seeding both global generators."""
+    if seed is not None:
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+    spec = METHODS[method]
+    X = X.detach().clone().requires_grad_(method != "feature_ablation")
+    out = spec.captum(model).attribute(X, baselines=baselines, target=target, **options)
+    return out.detach()
+
+
+def reference_rows(n_features: int) -> torch.Tensor:
+    return torch.randn(40, n_features, generator=torch.Generator().manual_seed(11))
+
+
+# --- models other than the tutorial's
+
+
+class Vector(nn.Module):
+    """A network returning one value per row as a vector, shape (n_samples,)."""
+
+    def __init__(self, n_features: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_features, 16), nn.ReLU(), nn.Linear(16, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+def build(kind: str) -> tuple[nn.Module, int, int | None]:
+    """A freshly initialised model, its number of features and of outputs."""
+    torch.manual_seed(3)
+    if kind == "wide_deep_relu":
+        layers = [nn.Linear(5, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU()]
+        layers += [nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 1)]
+        return nn.Sequential(*layers), 5, 1
+    if kind == "tanh":
+        return nn.Sequential(nn.Linear(3, 7), nn.Tanh(), nn.Linear(7, 1)), 3, 1
+    if kind == "one_feature":
+        return nn.Sequential(nn.Linear(1, 6), nn.ReLU(), nn.Linear(6, 1)), 1, 1
+    if kind == "vector_output":
+        return Vector(4), 4, None
+    if kind == "three_outputs":
+        return nn.Sequential(nn.Linear(6, 20), nn.ReLU(), nn.Linear(20, 3)), 6, 3
+    raise AssertionError(kind)
+
+
+MODELS = ["wide_deep_relu", "tanh", "one_feature", "vector_output", "three_outputs"]
+
+
+def targets_for(n_outputs: int | None, n_rows: int) -> list:
+    if n_outputs is None or n_outputs == 1:
+        return [None]
+    per_row = [(i * i + i // 2) % n_outputs for i in range(n_rows)]  # every output, unordered
+    return [2, per_row, torch.tensor(per_row)]
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+@pytest.mark.parametrize("kind", MODELS)
+def test_other_models_equal_plain_captum(kind, method) -> None:
+    model, n_features, n_outputs = build(kind)
+    X = 2 * torch.randn(37, n_features, generator=torch.Generator().manual_seed(1))
+    baselines = reference_rows(n_features) if METHODS[method].references else None
+    for target in targets_for(n_outputs, len(X)):
+        expected = plain(model, X, method, baselines=baselines, target=target, seed=5)
+        for batch_size in (None, 7, 1):  # 7 and 1 leave a short last chunk / one row each
+            got = engine.attribute_dataset(
+                model, X, method, baselines=baselines, target=target, seed=5, batch_size=batch_size
+            )
+            assert close(got, expected), (target, batch_size)
+
+
+@pytest.mark.parametrize("method", [m for m, s in METHODS.items() if not s.references])
+@pytest.mark.parametrize("kind", ["number", "vector", "row", "per_row"])
+def test_baseline_forms(method, kind) -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(23, n_features, generator=torch.Generator().manual_seed(2))
+    mean = X.mean(0)
+    given = {"number": 0.5, "vector": mean, "row": mean[None], "per_row": X.flip(0)}[kind]
+    as_captum = {"number": 0.5, "vector": mean[None], "row": mean[None], "per_row": X.flip(0)}
+    expected = plain(model, X, method, baselines=as_captum[kind], seed=3)
+    got = engine.attribute_dataset(model, X, method, baselines=given, seed=3, batch_size=5)
+    assert close(got, expected)
+
+
+@pytest.mark.parametrize("n_steps", [1, 2, 7, 50, 301])
+def test_gauss_legendre_steps_equal_captums(n_steps) -> None:
+    """numpy's leggauss nodes and weights give Captum's own IG and LC for any step count."""
+    model, n_features, _ = build("wide_deep_relu")
+    X = torch.randn(20, n_features, generator=torch.Generator().manual_seed(4))
+    expected = IntegratedGradients(model).attribute(X, n_steps=n_steps)
+    got = engine.attribute_dataset(model, X, "integrated_gradients", n_steps=n_steps)
+    assert close(got, expected.detach())
+    expected = LayerConductance(model, model[2]).attribute(X, n_steps=n_steps)
+    got = engine.layer_conductance_dataset(model, X, "2", n_steps=n_steps)
+    assert close(got, expected.detach())
+
+
+def test_summed_gradients_is_a_drop_in_gradient_func() -> None:
+    """Captum's IG with its gradient_func replaced gives Captum's IG, per-row targets too."""
+    model, n_features, n_outputs = build("three_outputs")
+    X = torch.randn(15, n_features, generator=torch.Generator().manual_seed(6))
+    target = targets_for(n_outputs, len(X))[2]
+    expected = IntegratedGradients(model).attribute(X, target=target)
+    ig = IntegratedGradients(model)
+    ig.gradient_func = _chunks.summed_gradients
+    assert close(ig.attribute(X, target=target).detach(), expected.detach())
+
+
+# --- layer conductance
+
+
+@pytest.mark.parametrize(("kind", "layer"), [("wide_deep_relu", "4"), ("three_outputs", "1")])
+@pytest.mark.parametrize("to_input", [False, True])
+def test_layer_conductance_equals_plain_captum(kind, layer, to_input) -> None:
+    model, n_features, n_outputs = build(kind)
+    X = torch.randn(29, n_features, generator=torch.Generator().manual_seed(8))
+    module = dict(model.named_modules())[layer]
+    base = X.mean(0, keepdim=True)
+    for target in targets_for(n_outputs, len(X)):
+        expected = LayerConductance(model, module).attribute(
+            X, baselines=base, target=target, n_steps=30, attribute_to_layer_input=to_input
+        )
+        for batch_size in (None, 4):
+            got = engine.layer_conductance_dataset(
+                model,
+                X,
+                module if batch_size else layer,  # the module or its name
+                baselines=base,
+                target=target,
+                n_steps=30,
+                attribute_to_layer_input=to_input,
+                batch_size=batch_size,
+            )
+            assert close(got, expected.detach()), (target, batch_size)
+
+
+# --- the tutorial's model and data
 
 
 @pytest.fixture(scope="module")
-def attributions(model, split):
-    return calhouse.tutorial_attributions(model, split.X_test, split.X_train, seed=3)
+def rows(split) -> torch.Tensor:
+    """120 rows spread over the whole dataset's range (the tutorial's test rows)."""
+    return split.X_test[:120]
 
 
-def test_methods_and_labels() -> None:
-    assert calhouse.METHODS == {
-        "integrated_gradients": "Int Grads",
-        "noise_tunnel": "Int Grads w/SmoothGrad",
-        "deeplift": "DeepLift",
-        "gradient_shap": "GradientSHAP",
-        "feature_ablation": "Feature Ablation",
-    }
+@pytest.mark.parametrize("method", list(METHODS))
+def test_tutorial_model_equals_plain_captum(model, split, rows, method) -> None:
+    """The tutorial's calls: deterministic methods to 1e-5; random ones with the same draws."""
+    X_train = split.X_train if METHODS[method].references else None
+    expected = plain(model, rows, method, baselines=X_train, seed=7)
+    got = engine.attribute_dataset(model, rows, method, baselines=X_train, seed=7)
+    assert close(got, expected)
 
 
-@pytest.mark.parametrize("method", list(calhouse.METHODS))
-def test_each_method_equals_a_direct_captum_call(model, split, attributions, method) -> None:
-    expected = _direct(model, split, method, seed=3).detach()
-    got = attributions[method]
-    assert got.shape == (180, 8)
-    assert torch.equal(got, expected)
-
-
-def test_seed_makes_random_methods_repeatable_and_distinct(model, split) -> None:
-    a = calhouse.attribute(model, split.X_test, "noise_tunnel", seed=1)
-    b = calhouse.attribute(model, split.X_test, "noise_tunnel", seed=1)
-    c = calhouse.attribute(model, split.X_test, "noise_tunnel", seed=2)
-    assert torch.equal(a, b)
-    assert not torch.equal(a, c)
-
-
-def test_seed_none_draws_from_the_global_state(model, split) -> None:
-    torch.manual_seed(11)
-    np.random.seed(11)
-    got = calhouse.attribute(
-        model, split.X_test, "gradient_shap", baselines=split.X_train, seed=None
+def test_tutorial_layer_conductance(model, rows) -> None:
+    expected = LayerConductance(model, model.lin4).attribute(
+        rows, n_steps=100, attribute_to_layer_input=True
     )
-    assert torch.equal(got, _direct(model, split, "gradient_shap", seed=11))
+    got = engine.layer_conductance_dataset(
+        model, rows, "lin4", n_steps=100, attribute_to_layer_input=True
+    )
+    assert got.shape == (120, 10)
+    assert close(got, expected.detach())
 
 
-def test_seeded_call_restores_global_state(model, split) -> None:
+def test_the_every_district_examples_call(split) -> None:
+    """plot_11's call: a standardising model and its training mean as a (8,) baseline."""
+    standardized = calhouse.StandardizedCaliforniaModel.from_training_data(split.X_train)
+    average = split.X_train.mean(0)
+    X = split.X_train[:50]
+    expected = plain(standardized, X, "integrated_gradients", baselines=average[None], n_steps=50)
+    got = calhouse.attribute_dataset(
+        standardized, X, "integrated_gradients", baselines=average, n_steps=50
+    )
+    assert close(got, expected)
+
+
+# --- random methods: the draws
+
+
+@pytest.mark.parametrize("method", RANDOM)
+def test_random_methods_draw_what_captum_draws(model, split, rows, method) -> None:
+    X_train = split.X_train if METHODS[method].references else None
+    a = engine.attribute_dataset(model, rows, method, baselines=X_train, seed=1)
+    b = engine.attribute_dataset(model, rows, method, baselines=X_train, seed=2)
+    assert not close(a, b, rtol=1e-2)  # the draws matter, so the seed is really used
+    assert close(b, plain(model, rows, method, baselines=X_train, seed=2))
+    # seed=None: the global state, exactly as the direct call after the same seeding.
+    torch.manual_seed(2)
+    np.random.seed(2)
+    c = engine.attribute_dataset(model, rows, method, baselines=X_train, seed=None)
+    assert torch.equal(c, b)
+    # ... and leaves both generators where the direct call leaves them.
+    after = torch.get_rng_state(), np.random.get_state()[1].copy()
+    plain(model, rows, method, baselines=X_train, seed=2)
+    assert torch.equal(torch.get_rng_state(), after[0])
+    assert np.array_equal(np.random.get_state()[1], after[1])
+
+
+@pytest.mark.parametrize("stdevs", [0.0, 0.3])
+def test_random_methods_with_other_options(model, split, rows, stdevs) -> None:
+    options = {"nt_samples": 3, "stdevs": stdevs, "n_steps": 20}
+    expected = plain(model, rows, "noise_tunnel", seed=4, **options)
+    got = engine.attribute_dataset(model, rows, "noise_tunnel", seed=4, **options)
+    assert close(got, expected)
+    options = {"n_samples": 7, "stdevs": stdevs}
+    expected = plain(model, rows, "gradient_shap", baselines=split.X_train, seed=4, **options)
+    got = engine.attribute_dataset(
+        model, rows, "gradient_shap", baselines=split.X_train, seed=4, **options
+    )
+    assert close(got, expected)
+
+
+def test_seeded_call_restores_the_callers_random_state(model, split, rows) -> None:
     torch.manual_seed(5)
     np.random.seed(5)
-    torch_state, np_draw = torch.get_rng_state(), np.random.get_state()[1].copy()
-    calhouse.attribute(model, split.X_test, "gradient_shap", baselines=split.X_train, seed=0)
+    torch_state, np_state = torch.get_rng_state(), np.random.get_state()[1].copy()
+    engine.attribute_dataset(model, rows, "gradient_shap", baselines=split.X_train, seed=0)
+    engine.attribute_dataset(model, rows, "noise_tunnel", seed=0)
     assert torch.equal(torch.get_rng_state(), torch_state)
-    assert np.array_equal(np.random.get_state()[1], np_draw)
+    assert np.array_equal(np.random.get_state()[1], np_state)
 
 
-def test_normalized_sum_is_the_charts_formula(attributions) -> None:
-    ig = attributions["integrated_gradients"]
-    total = ig.numpy().sum(0)
-    expected = total / np.linalg.norm(total, ord=1)
-    assert np.array_equal(calhouse.normalized_sum(ig), expected)
-    assert np.abs(calhouse.normalized_sum(ig)).sum() == pytest.approx(1.0)
+# --- the registry
 
 
-def test_first_layer_weights_are_those_into_neuron_zero(model) -> None:
-    w = model.lin1.weight[0].detach().numpy()
-    assert np.array_equal(calhouse.first_layer_weights(model), w / np.linalg.norm(w, ord=1))
-    w5 = model.lin1.weight[5].detach().numpy()
-    np.testing.assert_allclose(calhouse.first_layer_weights(model, 5), w5 / np.abs(w5).sum())
-    with pytest.raises(ValueError, match=r"neuron must be in \[0, 99\], got 100"):
-        calhouse.first_layer_weights(model, 100)
+def test_registry_holds_the_tutorials_methods_labels_and_captums_defaults() -> None:
+    assert list(METHODS) == [
+        "integrated_gradients",
+        "noise_tunnel",
+        "deeplift",
+        "gradient_shap",
+        "feature_ablation",
+    ]
+    assert [spec.label for spec in METHODS.values()] == [
+        "Int Grads",
+        "Int Grads w/SmoothGrad",
+        "DeepLift",
+        "GradientSHAP",
+        "Feature Ablation",
+    ]
+    for name, spec in METHODS.items():
+        assert spec.name == name
+        assert spec.captum_class.__name__ == spec.captum_name
+        classes = [spec.captum_class]
+        if spec.wraps is not None:
+            classes.append(type(spec.captum(nn.Linear(2, 1)).attribution_method))
+        for option, default in spec.options.items():
+            defaults = [inspect.signature(cls.attribute).parameters.get(option) for cls in classes]
+            found = [p.default for p in defaults if p is not None]
+            assert found == [default], (name, option)
+        with pytest.raises(TypeError):
+            spec.options["n_steps"] = 3  # read-only
+    nt = METHODS["noise_tunnel"].captum(nn.Linear(2, 1))
+    assert type(nt).__name__ == "NoiseTunnel"
+    assert type(nt.attribution_method).__name__ == "IntegratedGradients"
 
 
-def test_layer_conductance_equals_a_direct_captum_call(model, split) -> None:
-    got = calhouse.layer_conductance(model, split.X_test)
-    expected = LayerConductance(model, model.lin4).attribute(
-        split.X_test, n_steps=100, attribute_to_layer_input=True
-    )
-    assert got.shape == (180, 10)
-    assert torch.equal(got, expected.detach())
-    w = model.lin4.weight[0].detach().numpy()
-    assert np.array_equal(calhouse.last_layer_weights(model), w / np.linalg.norm(w, ord=1))
+# --- what comes back
 
 
-# --- bad input
+@pytest.mark.parametrize("method", list(METHODS))
+def test_returns_a_new_detached_float32_cpu_tensor(method) -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(9, n_features).requires_grad_()
+    baselines = reference_rows(n_features) if METHODS[method].references else None
+    got = engine.attribute_dataset(model, X, method, baselines=baselines)
+    assert got.dtype == torch.float32
+    assert got.device.type == "cpu"
+    assert not got.requires_grad
+    assert got.grad_fn is None
+    assert got.numpy().shape == (9, n_features)
+    assert X.grad is None
+    assert got.data_ptr() != X.data_ptr()
+    conductance = engine.layer_conductance_dataset(model, X, "1")
+    assert not conductance.requires_grad
+    assert conductance.numpy().shape == (9, 7)
 
 
-def test_unknown_method(model, split) -> None:
-    with pytest.raises(
-        ValueError,
-        match="unknown attribution method 'shap'; expected one of 'integrated_gradients'",
-    ):
-        calhouse.attribute(model, split.X_test, "shap")
+def test_the_callers_model_is_left_as_it_was() -> None:
+    """DeepLift hooks a copy per thread; nothing stays on the caller's modules."""
+    model, n_features, _ = build("wide_deep_relu")
+    X = torch.randn(500, n_features)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    engine.attribute_dataset(model, X, "deeplift", batch_size=50)
+    engine.layer_conductance_dataset(model, X, "1", batch_size=50)
+    for module in model.modules():
+        assert not module._forward_hooks
+        assert not module._forward_pre_hooks
+        assert not module._backward_hooks
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert all(p.requires_grad for p in model.parameters())
 
 
-def test_gradient_shap_needs_baselines(model, split) -> None:
-    with pytest.raises(ValueError, match="gradient_shap needs baselines"):
-        calhouse.attribute(model, split.X_test, "gradient_shap")
+class WithLock(nn.Module):
+    """A network that :func:`copy.deepcopy` cannot copy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = build("wide_deep_relu")[0]
+        self.lock = threading.Lock()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+@pytest.mark.parametrize("case", ["cannot_be_copied", "too_big_to_copy"])
+def test_deeplift_without_copies_of_the_network(case, monkeypatch) -> None:
+    """DeepLift's chunks run one after the other when the network is not copied."""
+    model = WithLock()
+    if case == "too_big_to_copy":
+        model = model.net
+        monkeypatch.setattr(_runner, "COPY_LIMIT", 1000)
+    X = torch.randn(200, 5, generator=torch.Generator().manual_seed(9))
+    expected = plain(model, X, "deeplift")
+    got = engine.attribute_dataset(model, X, "deeplift", batch_size=16)
+    assert close(got, expected)
+
+
+# --- chunking: the result does not depend on it, and memory is bounded by it
+
+
+class Recorder(nn.Module):
+    """The model, recording the batch size of every forward pass.
+
+    The list is the class's, so that the copies DeepLift's threads make of the
+    model record into it too.
+    """
+
+    batches: ClassVar[list[int]] = []
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        Recorder.batches = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.batches.append(x.shape[0])
+        return self.model(x)
 
 
 @pytest.mark.parametrize(
-    ("X", "error", "pattern"),
+    ("method", "options"),
     [
-        (torch.zeros(4, 7), ValueError, r"X must have shape \(n_samples, 8\)"),
-        (torch.zeros(4, 8, dtype=torch.float64), TypeError, "X must have dtype torch.float32"),
-        (torch.full((4, 8), float("nan")), ValueError, "X must be finite"),
-        ([[0.0] * 8], TypeError, "X must be a torch.Tensor"),
+        ("integrated_gradients", {}),
+        ("integrated_gradients", {"n_steps": 8}),
+        ("noise_tunnel", {}),
+        ("gradient_shap", {}),
+        ("deeplift", {}),
+        ("feature_ablation", {}),
     ],
 )
-def test_bad_inputs(model, X, error, pattern) -> None:
-    with pytest.raises(error, match=pattern):
-        calhouse.attribute(model, X, "integrated_gradients")
-    with pytest.raises(error, match=pattern):
-        calhouse.layer_conductance(model, X)
+def test_chunks_bound_every_forward_pass(method, options) -> None:
+    spec = METHODS[method]
+    chosen = {**spec.options, **options}
+    per_row = spec.evaluations(chosen)
+    assert (
+        per_row
+        == {
+            "integrated_gradients": chosen.get("n_steps"),
+            "noise_tunnel": 5 * 50,
+            "gradient_shap": 5,
+            "deeplift": 2,  # the row and its baseline
+            "feature_ablation": 1,  # one pass per feature
+        }[method]
+    )
+    model, n_features, _ = build("tanh")
+    recorder = Recorder(model)
+    X = torch.randn(120, n_features)
+    baselines = reference_rows(n_features) if spec.references else None
+    engine.attribute_dataset(recorder, X, method, baselines=baselines, batch_size=16, **options)
+    probe = recorder.batches.pop(0)
+    assert probe == 1  # one row first, to learn the model's outputs
+    assert max(recorder.batches) == 16 * per_row
+    n_chunks = -(-len(X) // 16)
+    forwards_per_chunk = n_features + 1 if method == "feature_ablation" else 1
+    assert len(recorder.batches) == n_chunks * forwards_per_chunk
+    # The default chunk never evaluates more than CHUNK_EVALUATIONS rows at once.
+    recorder.batches.clear()
+    default = max(1, engine.CHUNK_EVALUATIONS // per_row)
+    many = torch.randn(2 * default + 3, n_features)
+    engine.attribute_dataset(recorder, many, method, baselines=baselines, **options)
+    assert max(recorder.batches) == default * per_row <= engine.CHUNK_EVALUATIONS
+    assert len(recorder.batches) == 1 + 3 * forwards_per_chunk
 
 
-def test_bad_baselines(model, split) -> None:
-    with pytest.raises(ValueError, match=r"baselines must have shape \(n_samples, 8\)"):
-        calhouse.attribute(model, split.X_test, "gradient_shap", baselines=torch.zeros(5, 3))
+def test_layer_conductance_chunks() -> None:
+    model, n_features, _ = build("tanh")
+    recorder = Recorder(model)
+    X = torch.randn(120, n_features)
+    engine.layer_conductance_dataset(recorder, X, "model.1", batch_size=10, n_steps=20)
+    # One row to learn the outputs, one to learn the layer's width; then 12 chunks
+    # of 10 rows x 21 points.
+    assert recorder.batches == [1, 1] + [10 * 21] * 12
+    recorder.batches.clear()
+    engine.layer_conductance_dataset(recorder, X, "model.1")
+    assert max(recorder.batches) <= engine.CHUNK_EVALUATIONS
 
 
-def test_unknown_layer(model, split) -> None:
-    with pytest.raises(ValueError, match="unknown layer 'lin9'; expected one of 'lin1', 'relu1'"):
-        calhouse.layer_conductance(model, split.X_test, "lin9")
+def test_an_error_in_a_chunk_stops_the_work() -> None:
+    class FailsLater(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(2, 1)
+            self.calls = 0
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            self.calls += 1
+            if self.calls == 4:
+                raise RuntimeError("chunk 3 failed")
+            return self.linear(x)
+
+    model = FailsLater()
+    with pytest.raises(RuntimeError, match="chunk 3 failed"):
+        engine.attribute_dataset(model, torch.randn(1000, 2), "integrated_gradients", batch_size=1)
+    assert model.calls < 100  # the other 997 chunks were cancelled
 
 
-@pytest.mark.parametrize(
-    ("values", "pattern"),
-    [(np.zeros(3), "L1 norm is 0.0"), (np.zeros((2, 2)), r"expected a vector, got .* \(2, 2\)")],
-)
-def test_l1_normalize_rejects(values, pattern) -> None:
-    with pytest.raises(ValueError, match=pattern):
-        calhouse.l1_normalize(values)
+# --- threads, devices, progress
+
+
+def test_torch_thread_count_is_restored() -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(50, n_features)
+    before = torch.get_num_threads()
+    engine.attribute_dataset(model, X, "integrated_gradients", batch_size=7)
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError, match="boom"):
+        engine.attribute_dataset(Boom(), X, "integrated_gradients", batch_size=7)
+    assert torch.get_num_threads() == before
+
+
+class Boom(nn.Module):
+    """Runs on one row (the check), fails on a chunk."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] > 1:
+            raise RuntimeError("boom")
+        return x.sum(1, keepdim=True)
+
+
+def test_device_cpu_and_the_model_stays_where_it_is() -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(50, n_features)
+    a = engine.attribute_dataset(model, X, "deeplift", device="cpu")
+    b = engine.attribute_dataset(model, X, "deeplift", device=torch.device("cpu"))
+    assert torch.equal(a, b)
+    assert all(p.device.type == "cpu" for p in model.parameters())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("method", list(METHODS))
+def test_cuda_equals_cpu(method) -> None:
+    model, n_features, n_outputs = build("three_outputs")
+    X = torch.randn(300, n_features)
+    target = targets_for(n_outputs, len(X))[2]
+    baselines = reference_rows(n_features) if METHODS[method].references else None
+    on_cpu = engine.attribute_dataset(model, X, method, baselines=baselines, target=target)
+    on_gpu = engine.attribute_dataset(
+        model, X, method, baselines=baselines, target=target, device="cuda"
+    )
+    assert on_gpu.device.type == "cpu"
+    assert close(on_gpu, on_cpu, rtol=1e-4)
+    assert all(p.device.type == "cpu" for p in model.parameters())
+
+
+def test_progress_bar_on_request_only(capsys) -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(50, n_features)
+    engine.attribute_dataset(model, X, "deeplift", progress=True)
+    assert "deeplift: 100%" in capsys.readouterr().err
+    engine.attribute_dataset(model, X, "deeplift")  # not a terminal: no bar
+    engine.layer_conductance_dataset(model, X, "1", progress=False)
+    assert capsys.readouterr().err == ""

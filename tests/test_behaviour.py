@@ -21,7 +21,7 @@ import torch
 from conftest import file_digest
 
 import calhouse
-from calhouse import _pinned, shipped
+from calhouse import _metadata, _pinned, shipped
 from calhouse.train import TrainingConfig, TrainingResult
 
 pytestmark = pytest.mark.usefixtures("raw_file")
@@ -212,7 +212,7 @@ def test_metadata_built_from_a_shipped_model_is_its_metadata(name: str) -> None:
     split = calhouse.load_split(spec.n_samples)
     model = calhouse.load_model(spec.path, spec.model_class())
     result = TrainingResult(tuple(recorded["epoch_losses"]), tuple(recorded["loss_log"]))
-    built = calhouse.build_metadata(spec, split, model, result)
+    built = shipped.build_metadata(spec, split, model, result)
     assert built["test_rmse"] == pytest.approx(recorded["test_rmse"], abs=1e-6)
     assert built["versions"]["torch"] == torch.__version__.split("+")[0] or built["versions"][
         "torch"
@@ -236,27 +236,27 @@ def test_metadata_in_a_pinned_process_says_so(
     model = calhouse.load_model(spec.path)
     result = TrainingResult(tuple(recorded["epoch_losses"]), tuple(recorded["loss_log"]))
     monkeypatch.setattr(_pinned, "is_pinned", lambda: True)
-    built = calhouse.build_metadata(spec, split, model, result)
+    built = shipped.build_metadata(spec, split, model, result)
     assert built["arithmetic"] == {**recorded["arithmetic"], "machine": platform.machine()}
     assert built["test_rmse"] == pytest.approx(recorded["test_rmse"], abs=1e-7)
     monkeypatch.setattr(_pinned, "is_pinned", lambda: False)
-    unpinned = calhouse.build_metadata(spec, split, model, result)["arithmetic"]
+    unpinned = shipped.build_metadata(spec, split, model, result)["arithmetic"]
     assert unpinned["pinned"] is False
     assert unpinned["linear_layers"] == "torch.nn.Linear (BLAS)"
 
 
 def test_the_command_in_the_metadata_retrains_the_same_recipe() -> None:
     tutorial = calhouse.MODELS["tutorial"]
-    assert shipped._command(tutorial) == "calhouse train --model tutorial"
-    assert shipped._command(tutorial.with_seed(7)) == "calhouse train --model tutorial --seed 7"
+    assert _metadata.command(tutorial) == "calhouse train --model tutorial"
+    assert _metadata.command(tutorial.with_seed(7)) == "calhouse train --model tutorial --seed 7"
     assert tutorial.with_seed(None) is tutorial
     short = dataclasses.replace(
         tutorial, config=dataclasses.replace(tutorial.config, epochs=3, seed=9)
     )
-    assert shipped._command(short) == "calhouse train --model tutorial --seed 9 --epochs 3"
+    assert _metadata.command(short) == "calhouse train --model tutorial --seed 9 --epochs 3"
     full = calhouse.MODELS["full"]
-    assert shipped._command(full.with_seed(1234)) == "calhouse train --model full"
-    assert shipped._command(full.with_seed(1)) == "calhouse train --model full --seed 1"
+    assert _metadata.command(full.with_seed(1234)) == "calhouse train --model full"
+    assert _metadata.command(full.with_seed(1)) == "calhouse train --model full --seed 1"
 
 
 def test_the_shipped_recipes() -> None:
@@ -269,7 +269,7 @@ def test_the_shipped_recipes() -> None:
     assert full.config == TrainingConfig(epochs=60, batch_size=32, lr=1e-3, log_every=10)
     assert tutorial.model_class is calhouse.CaliforniaModel
     assert standardized.model_class is full.model_class is calhouse.StandardizedCaliforniaModel
-    assert tutorial.path == calhouse.models_dir() / "california_model.pt"
+    assert tutorial.path == calhouse.model.models_dir() / "california_model.pt"
     assert full.path.name == "california_model_full.pt"
 
 

@@ -11,7 +11,6 @@ import pytest
 import torch
 from conftest import file_digest
 from sklearn.datasets import fetch_california_housing
-from sklearn.datasets._base import _pkl_filepath
 from sklearn.model_selection import train_test_split
 
 import calhouse
@@ -33,15 +32,17 @@ def test_first_row_matches_the_documented_values(raw_file: Path) -> None:
 
 
 def test_env_var_selects_the_file(raw_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(calhouse.DATA_ENV_VAR, str(raw_file))
+    monkeypatch.setenv("CALHOUSE_DATA", str(raw_file))
     assert calhouse.load_california().source == str(raw_file)
 
 
 def _sklearn_cache(raw_file: Path, data_home: Path) -> None:
     # What fetch_california_housing stores after its download: the reordered raw
-    # columns, pickled with joblib. With it in place the real fetcher runs offline.
+    # columns, pickled with joblib, under the name scikit-learn gives it on
+    # Python 3. With it in place the real fetcher runs offline (if the name were
+    # wrong, download_if_missing=False would make the tests below fail).
     raw = np.loadtxt(raw_file, delimiter=",")
-    cache = _pkl_filepath(str(data_home), "cal_housing.pkz")
+    cache = data_home / "cal_housing_py3.pkz"
     joblib.dump(raw[:, _SKLEARN_COLUMN_ORDER], cache, compress=6)
 
 
@@ -58,7 +59,7 @@ def test_default_source_is_scikit_learns_fetcher(
     raw_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _sklearn_cache(raw_file, tmp_path)
-    monkeypatch.delenv(calhouse.DATA_ENV_VAR, raising=False)
+    monkeypatch.delenv("CALHOUSE_DATA", raising=False)
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))
     data = calhouse.load_california()
     assert data.source == "scikit-learn"
@@ -200,50 +201,47 @@ def test_altered_value_fails_the_checksum(raw_copy: Path) -> None:
 def test_checksum_can_be_skipped_for_a_known_variant(raw_copy: Path) -> None:
     text = raw_copy.read_text()
     raw_copy.write_text(text.replace("452600.0", "452700.0", 1))
-    raw = calhouse.read_raw_file(raw_copy, verify_checksum=False)
+    raw = calhouse.data.read_raw_file(raw_copy, verify_checksum=False)
     assert raw[0, 8] == 452700.0
 
 
 def test_derive_features_checks_shape() -> None:
     with pytest.raises(ValueError, match=re.escape("raw must have shape (n_rows, 9), got (3, 8)")):
-        calhouse.derive_features(np.zeros((3, 8)))
+        calhouse.data.derive_features(np.zeros((3, 8)))
 
 
-# --- check_features: what every public function applies to its inputs
+# --- the table checks every function that takes the tutorial's rows applies (here rmse's)
 
 
 @pytest.mark.parametrize(
     ("bad", "error", "pattern"),
     [
-        (np.zeros((3, 8), dtype=np.float32), TypeError, "X must be a torch.Tensor .* got ndarray"),
+        (
+            np.zeros((3, 8), dtype=np.float32),
+            TypeError,
+            r"X must be a torch.Tensor of shape \(n_samples, 8\), got numpy.ndarray",
+        ),
         (
             torch.zeros(3, 8, dtype=torch.float64),
             TypeError,
-            "dtype torch.float32 .* got torch.float64",
+            "dtype torch.float32, got torch.float64",
         ),
-        (
-            torch.zeros(3, 7),
-            ValueError,
-            r"shape \(n_samples, 8\) with columns \(MedInc, .*Longitude\), got \(3, 7\)",
-        ),
-        (torch.zeros(8), ValueError, r"got \(8,\)"),
+        (torch.zeros(3, 7), ValueError, r"8 columns \(MedInc, HouseAge, ..., Longitude\), got 7"),
+        (torch.zeros(8), ValueError, r"got \(8,\); for a single row use X.reshape\(1, -1\)"),
         (torch.zeros(0, 8), ValueError, "X has 0 rows; at least one row is needed"),
-        (torch.zeros(3, 8, device="meta"), ValueError, "on the meta device"),
+        (torch.zeros(3, 8, device="meta"), ValueError, "on the 'meta' device"),
     ],
 )
-def test_check_features_rejects(bad: object, error: type[Exception], pattern: str) -> None:
+def test_tables_of_the_wrong_kind_are_refused(
+    bad: object, error: type[Exception], pattern: str
+) -> None:
     with pytest.raises(error, match=pattern):
-        calhouse.check_features(bad)
+        calhouse.rmse(calhouse.CaliforniaModel(), bad, torch.zeros(3, 1))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
-def test_check_features_rejects_non_finite(value: float) -> None:
+def test_tables_with_non_finite_values_are_refused(value: float) -> None:
     X = torch.zeros(4, 8)
     X[2, 4] = value
     with pytest.raises(ValueError, match=r"row 2, column 4 \(Population\) is .*1 non-finite"):
-        calhouse.check_features(X)
-
-
-def test_check_features_returns_valid_input() -> None:
-    X = torch.ones(2, 8)
-    assert calhouse.check_features(X) is X
+        calhouse.rmse(calhouse.CaliforniaModel(), X, torch.zeros(4, 1))

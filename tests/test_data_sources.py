@@ -35,7 +35,7 @@ def test_a_failed_download_is_one_clear_error(
     def offline(**_kwargs: object) -> None:
         raise error
 
-    monkeypatch.delenv(calhouse.DATA_ENV_VAR, raising=False)
+    monkeypatch.delenv("CALHOUSE_DATA", raising=False)
     monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", offline)
     with pytest.raises(calhouse.DataDownloadError) as info:
         calhouse.load_california()
@@ -66,7 +66,7 @@ def test_scikit_learns_warnings_before_each_retry_are_silenced(
         warnings.warn("Retry downloading from url: ...", UserWarning, stacklevel=1)
         return SimpleNamespace(feature_names=list(calhouse.FEATURE_NAMES), data=X, target=y)
 
-    monkeypatch.delenv(calhouse.DATA_ENV_VAR, raising=False)
+    monkeypatch.delenv("CALHOUSE_DATA", raising=False)
     monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", fetch)
     loaded = calhouse.load_california()  # warnings are errors in this test suite
     assert loaded.source == "scikit-learn"
@@ -79,14 +79,14 @@ def test_scikit_learns_warnings_before_each_retry_are_silenced(
 def test_other_features_from_scikit_learn_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     names = [*calhouse.FEATURE_NAMES[:-1], "Lon"]
     bunch = SimpleNamespace(feature_names=names, data=np.zeros((2, 8)), target=np.zeros(2))
-    monkeypatch.delenv(calhouse.DATA_ENV_VAR, raising=False)
+    monkeypatch.delenv("CALHOUSE_DATA", raising=False)
     monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", lambda **_k: bunch)
     with pytest.raises(calhouse.DataFileError, match=r"scikit-learn returned features \[.*'Lon'\]"):
         calhouse.load_california()
 
 
 def test_an_empty_environment_variable_means_download(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(calhouse.DATA_ENV_VAR, "")
+    monkeypatch.setenv("CALHOUSE_DATA", "")
     bunch = SimpleNamespace(
         feature_names=list(calhouse.FEATURE_NAMES), data=np.ones((3, 8)), target=np.ones(3)
     )
@@ -97,7 +97,7 @@ def test_an_empty_environment_variable_means_download(monkeypatch: pytest.Monkey
 def test_a_given_path_wins_over_the_environment(
     raw_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(calhouse.DATA_ENV_VAR, str(tmp_path / "absent.data"))
+    monkeypatch.setenv("CALHOUSE_DATA", str(tmp_path / "absent.data"))
     assert calhouse.load_california(raw_file).source == str(raw_file)
     with pytest.raises(calhouse.DataFileError, match=r"absent\.data: no such file"):
         calhouse.load_california()

@@ -43,7 +43,7 @@ def _example_env(raw_file: Path) -> dict[str, str]:
     run from a fresh install in site_tests/test_install_from_site.py.)
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(MPLBACKEND="Agg", **{calhouse.DATA_ENV_VAR: str(raw_file)})
+    env.update(MPLBACKEND="Agg", CALHOUSE_DATA=str(raw_file))
     paths = [str(DOCS)]
     if Path(calhouse.__file__).resolve().parent.parent == ROOT:
         paths.append(str(ROOT))

@@ -160,7 +160,7 @@ def test_the_recorder_notes_files_read_while_it_runs_only(tmp_path: Path) -> Non
 def test_provenance_names_the_weights_and_data_an_example_loads(
     raw_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(calhouse.DATA_ENV_VAR, str(raw_file))
+    monkeypatch.setenv("CALHOUSE_DATA", str(raw_file))
     recorder = gallery_hooks.FileRecorder.shared()
     recorder.start()
     calhouse.load_split()
@@ -174,7 +174,7 @@ def test_provenance_names_the_weights_and_data_an_example_loads(
             "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
         }
     ]
-    assert record["data"] == [{"file": raw_file.name, "sha256": calhouse.RAW_SHA256}]
+    assert record["data"] == [{"file": raw_file.name, "sha256": calhouse.data.RAW_SHA256}]
     assert record["dataset_sha256"] == calhouse.load_california(raw_file).sha256
     assert record["versions"] == {
         "calhouse": calhouse.__version__,
@@ -187,7 +187,7 @@ def test_provenance_names_the_weights_and_data_an_example_loads(
 def test_the_hook_writes_the_record_of_an_example(
     raw_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(calhouse.DATA_ENV_VAR, str(raw_file))
+    monkeypatch.setenv("CALHOUSE_DATA", str(raw_file))
     gallery = tmp_path / "auto_examples"
     gallery.mkdir()
     (gallery / "plot_99_demo.py").write_text("# the copy sphinx-gallery makes\n")

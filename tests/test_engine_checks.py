@@ -17,8 +17,8 @@ import pytest
 import torch
 from torch import nn
 
-from calhouse import _checks
-from calhouse import scale as engine
+from calhouse import _checks, _table_checks
+from calhouse import attribution as engine
 
 N_ROWS = 5
 
@@ -277,7 +277,7 @@ import json, sys
 import numpy as np
 import torch
 from torch import nn
-from calhouse import scale as engine
+from calhouse import attribution as engine
 
 torch.manual_seed(0)
 model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
@@ -344,22 +344,24 @@ def test_checks_describe_and_suggest() -> None:
 
 def test_check_table_with_known_width() -> None:
     with pytest.raises(ValueError, match="feature_names must name each of the 3 columns, got 2"):
-        _checks.check_feature_names(["a", "b"], 3)
+        _table_checks.check_feature_names(["a", "b"], 3)
     names = [f"f{i}" for i in range(10)]
     with pytest.raises(ValueError, match=r"X must have 10 columns \(f0, f1, \.\.\., f9\), got 8"):
-        _checks.check_table(torch.zeros(2, 8), n_features=10, feature_names=names)
+        _table_checks.check_table(torch.zeros(2, 8), n_features=10, feature_names=names)
     with pytest.raises(ValueError, match=r"X must have 3 columns, got 8"):
-        _checks.check_table(torch.zeros(2, 8), n_features=3)
+        _table_checks.check_table(torch.zeros(2, 8), n_features=3)
     X = torch.zeros(2, 3)
-    assert _checks.check_table(X, n_features=3) is X
+    assert _table_checks.check_table(X, n_features=3) is X
 
 
 def test_check_target_forms() -> None:
-    per_row = _checks.check_target(torch.tensor([2, 0], dtype=torch.int32), n_rows=2, n_outputs=3)
+    per_row = _table_checks.check_target(
+        torch.tensor([2, 0], dtype=torch.int32), n_rows=2, n_outputs=3
+    )
     assert per_row.dtype == torch.int64
     assert per_row.tolist() == [2, 0]
-    assert _checks.check_target(torch.tensor(1), n_rows=2, n_outputs=3) == 1
-    assert _checks.check_target(np.int64(2), n_rows=2, n_outputs=3) == 2
-    assert _checks.check_target(0, n_rows=2, n_outputs=1) == 0
+    assert _table_checks.check_target(torch.tensor(1), n_rows=2, n_outputs=3) == 1
+    assert _table_checks.check_target(np.int64(2), n_rows=2, n_outputs=3) == 2
+    assert _table_checks.check_target(0, n_rows=2, n_outputs=1) == 0
     with pytest.raises(ValueError, match=r"shape \(n_samples,\)\), so there is no output"):
-        _checks.check_target(0, n_rows=2, n_outputs=None)
+        _table_checks.check_target(0, n_rows=2, n_outputs=None)

@@ -452,9 +452,7 @@ def test_cli_errors_are_one_line_and_suggest(tmp_path: Path) -> None:
 
 def test_offline_without_data_one_clear_error(tmp_path: Path) -> None:
     """No CALHOUSE_DATA and no network: one line that says what to do, nothing written."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in (calhouse.DATA_ENV_VAR, "SCIKIT_LEARN_DATA")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in ("CALHOUSE_DATA", "SCIKIT_LEARN_DATA")}
     cache = tmp_path / "scikit_learn_data"
     env.update(
         SCIKIT_LEARN_DATA=str(cache),

@@ -1,0 +1,202 @@
+"""How the engine runs: the checks both public functions share, threads, chunk by chunk.
+
+:func:`prepare` checks the arguments of :mod:`calhouse.attribution`'s functions
+in the order a reader fixes them; :func:`threads` decides how many threads run
+chunks; :func:`fill` runs them into the output tensor with a progress bar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from calhouse._checks import check_optional_bool, check_positive_int
+from calhouse._chunks import Compute, Target
+from calhouse._random import intra_op_threads
+from calhouse._table_checks import (
+    check_baselines,
+    check_device,
+    check_feature_names,
+    check_module,
+    check_table,
+    check_target,
+)
+
+
+def model_on(model: nn.Module, device: torch.device) -> nn.Module:
+    """``model`` itself if it already lives on ``device``, else a copy moved there."""
+    tensors = [*model.parameters(), *model.buffers()]
+    if all(t.device == device for t in tensors):
+        return model
+    return copy.deepcopy(model).to(device)
+
+
+def n_outputs(net: nn.Module, x: torch.Tensor, feature_names: tuple[str, ...] | None) -> int | None:
+    """Values the network returns per row (None: a vector, one per row), from one row."""
+    try:
+        with torch.no_grad():
+            output = net(x)
+    except Exception as exc:
+        columns = f" ({', '.join(feature_names)})" if feature_names else ""
+        mode = " (it is in training mode: model.eval() turns that off)" if net.training else ""
+        raise ValueError(
+            f"the model cannot run on the rows of X, which have {x.shape[1]} columns"
+            f"{columns}: model(X[:1]) raised {type(exc).__name__}: {exc}{mode}"
+        ) from exc
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(f"the model must return a tensor, it returned {type(output).__name__}")
+    if output.shape == (1,):
+        return None
+    if output.ndim != 2 or output.shape[0] != 1 or output.shape[1] == 0:
+        raise ValueError(
+            "the model must return a tensor of shape (n_samples,) or (n_samples, "
+            f"n_outputs); for 1 row it returned {tuple(output.shape)}"
+        )
+    return output.shape[1]
+
+
+@dataclass(frozen=True)
+class Threads:
+    """How the chunks run: ``workers`` threads, each with one of ``nets``."""
+
+    workers: int
+    #: Whether every operation runs on one thread (torch's thread count is 1 meanwhile).
+    single_threaded_ops: bool
+    nets: tuple[nn.Module, ...]
+
+
+def threads(device: torch.device, net: nn.Module, n_chunks: int, *, hooks: bool) -> Threads:
+    """On the CPU, chunks on as many threads as torch would use in one operation.
+
+    A chunk's operations are small (it fits in cache): split across threads, each
+    of them waits for the slowest thread, and on a busy machine (another process
+    holding a core) every such wait can last a time slice of the scheduler, longer
+    than the arithmetic. So every operation runs on one thread, and chunks run side
+    by side on threads of their own, which need no waits: a thread that falls
+    behind simply takes fewer chunks. Even a single chunk runs on one thread.
+
+    A method that ``hooks`` the network's modules (DeepLift) needs a copy of the
+    network per thread; a network that ``copy.deepcopy`` cannot copy runs its
+    chunks one after the other, and so does one over :data:`COPY_LIMIT` bytes,
+    whose operations are then large enough to split across torch's threads.
+    Other devices run one chunk at a time.
+    """
+    if device.type != "cpu":
+        return Threads(1, False, (net,))
+    workers = max(1, min(torch.get_num_threads(), n_chunks))
+    if not hooks or workers == 1:
+        return Threads(workers, True, (net,))
+    size = sum(t.numel() * t.element_size() for t in (*net.parameters(), *net.buffers()))
+    if size > COPY_LIMIT:
+        return Threads(1, False, (net,))
+    try:
+        return Threads(workers, True, tuple(copy.deepcopy(net) for _ in range(workers)))
+    except Exception:  # noqa: BLE001 -- a module holding a lock, a file, a generator...
+        return Threads(1, True, (net,))
+
+
+#: The largest network (parameters and buffers, in bytes) that methods hooking its
+#: modules copy for each thread.
+COPY_LIMIT = 64 * 2**20
+
+
+def fill(
+    out: torch.Tensor,
+    compute: Compute,
+    batch_size: int,
+    threads: Threads,
+    *,
+    desc: str,
+    progress: bool | None,
+) -> None:
+    """``out[start:stop] = compute(start, stop)`` for each chunk, with a progress bar."""
+    from tqdm import tqdm
+
+    n_rows = out.shape[0]
+    ranges = [(a, min(a + batch_size, n_rows)) for a in range(0, n_rows, batch_size)]
+    bar = tqdm(
+        total=n_rows,
+        desc=desc,
+        unit="row",
+        unit_scale=True,
+        disable=None if progress is None else not progress,
+    )
+    ops = intra_op_threads(1) if threads.single_threaded_ops else contextlib.nullcontext()
+    with bar, ops:
+        if threads.workers == 1:
+            for start, stop in ranges:
+                out[start:stop] = compute(start, stop)
+                bar.update(stop - start)
+            return
+
+        def run(start: int, stop: int) -> int:
+            out[start:stop] = compute(start, stop)
+            return stop - start
+
+        # A few chunks in flight per thread, the next submitted as one is done:
+        # waiting on a handful of futures is cheap, and a failed chunk stops the
+        # work after the chunks in flight.
+        todo = iter(ranges)
+        with ThreadPoolExecutor(threads.workers) as pool:
+            pending: set[Future[int]] = set()
+            while True:
+                for start, stop in itertools.islice(todo, 2 * threads.workers - len(pending)):
+                    pending.add(pool.submit(run, start, stop))
+                if not pending:
+                    break
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    bar.update(future.result())
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The arguments both public functions share, checked."""
+
+    net: nn.Module
+    X: torch.Tensor
+    baselines: torch.Tensor | None
+    target: Target
+    device: torch.device
+    batch_size: int | None
+    progress: bool | None
+
+
+def prepare(
+    model: object,
+    X: object,
+    *,
+    baselines: object,
+    target: object,
+    feature_names: object,
+    device: object,
+    batch_size: object,
+    progress: object,
+    references: bool = False,
+) -> Checked:
+    """The checks both functions share, in the order a reader fixes them."""
+    model = check_module(model)
+    names = check_feature_names(feature_names)
+    table = check_table(X, feature_names=names)
+    dev = check_device(device)
+    size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
+    show = check_optional_bool(progress, "progress")
+    n_rows, n_features = table.shape
+    if references and baselines is None:
+        raise ValueError(
+            "gradient_shap needs baselines: a tensor of reference rows of shape "
+            f"(n_references, {n_features}) to draw from, e.g. the training set"
+        )
+    base = check_baselines(
+        baselines, n_rows=n_rows, n_features=n_features, feature_names=names, references=references
+    )
+    net = model_on(model, dev)
+    width = n_outputs(net, table[:1].detach().to(dev), names)
+    goal = check_target(target, n_rows=n_rows, n_outputs=width)
+    return Checked(net, table.detach(), base, goal, dev, size, show)
