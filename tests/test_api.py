@@ -42,8 +42,9 @@ def test_the_package_is_typed_for_users_type_checkers() -> None:
     assert importlib.resources.files("calhouse").joinpath("py.typed").is_file()
 
 
+@pytest.mark.usefixtures("split")  # the examples load the data: from CALHOUSE_DATA, offline
 @pytest.mark.parametrize("module", [m for m in MODULES if m != "calhouse.__main__"])
-def test_docstring_examples_run(module: str, split: calhouse.Split) -> None:
+def test_docstring_examples_run(module: str) -> None:
     """Every ``>>>`` line of every module, as ``doctest`` runs it (the data is offline)."""
     mod = importlib.import_module(module)
     finder = doctest.DocTestFinder(exclude_empty=True)
