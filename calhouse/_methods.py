@@ -1,4 +1,4 @@
-"""The registry of attribution methods: :data:`METHODS`, each a :class:`Method`.
+"""The registry of attribution methods: :data:`~calhouse.METHODS`, each a :class:`Method`.
 
 Public through :mod:`calhouse.attribution` (``Method`` is documented there).
 """
@@ -29,16 +29,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Method:
-    """One attribution method of :func:`attribute_dataset`.
+    """One attribution method of :func:`~calhouse.attribute_dataset`.
 
     Attributes
     ----------
     name : str
-        The key in :data:`METHODS`, e.g. ``"integrated_gradients"``.
+        The key in :data:`~calhouse.METHODS`, e.g. ``"integrated_gradients"``.
     label : str
         The label of the tutorial's chart, e.g. ``"Int Grads"``.
     captum_name : str
-        The Captum class whose result :func:`attribute_dataset` equals, by its
+        The Captum class whose result :func:`~calhouse.attribute_dataset` equals, by its
         name in ``captum.attr`` (the class itself is ``captum_class``).
     options : Mapping[str, int or float]
         The options the method takes, with Captum's defaults (read-only).
@@ -96,7 +96,7 @@ class Method:
 
         ``NoiseTunnel(IntegratedGradients(model))`` for ``"noise_tunnel"``, else
         ``captum_class(model)``. Its ``attribute(X, baselines=..., target=...,
-        **options)`` is the call that :func:`attribute_dataset` equals.
+        **options)`` is the call that :func:`~calhouse.attribute_dataset` equals.
 
         Examples
         --------
@@ -111,7 +111,7 @@ class Method:
         return self.captum_class(inner)
 
 
-#: The methods of :func:`attribute_dataset`, by name: each a ``Method`` record
+#: The methods of :func:`~calhouse.attribute_dataset`, by name: each a ``Method`` record
 #: with its Captum class, the tutorial's label and Captum's default options.
 METHODS: Mapping[str, Method] = MappingProxyType(
     {

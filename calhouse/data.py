@@ -90,6 +90,12 @@ class CaliforniaHousing:
         :data:`FEATURE_NAMES`.
     source : str
         ``"scikit-learn"`` or the path of the raw file that was read.
+
+    Examples
+    --------
+    >>> data = load_california()
+    >>> data.X.shape, data.feature_names[0], float(data.y.max())
+    ((20640, 8), 'MedInc', 5.00001)
     """
 
     X: np.ndarray
@@ -174,6 +180,14 @@ class Split:
     feature_names : tuple of str
     data_sha256 : str
         Fingerprint of the full derived dataset the split was cut from.
+
+    Examples
+    --------
+    >>> split = load_split()
+    >>> split
+    Split(n_train=420, n_test=180, features=8)
+    >>> split.X_train.dtype, tuple(split.y_test.shape)
+    (torch.float32, (180, 1))
     """
 
     X_train: torch.Tensor

@@ -149,7 +149,15 @@ def metadata_path(path: str | os.PathLike[str]) -> Path:
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """Read the metadata beside the model file ``path``; ``None`` if there is none."""
+    """Read the metadata beside the model file ``path``; ``None`` if there is none.
+
+    Examples
+    --------
+    >>> from calhouse import MODELS
+    >>> metadata = read_metadata(MODELS["tutorial"].path)
+    >>> metadata["model"], metadata["arithmetic"]["pinned"], round(metadata["test_rmse"], 4)
+    ('tutorial', True, 0.658)
+    """
     meta_file = metadata_path(path)
     if not meta_file.is_file():
         return None
@@ -180,7 +188,8 @@ def save_model(
     path : str or path-like
         Destination ``.pt`` file.
     metadata : dict, optional
-        Written as JSON to :func:`metadata_path` with ``weights_sha256`` added.
+        Written as JSON beside the weights (``model.pt`` gets ``model.json``),
+        with ``weights_sha256`` added.
     overwrite : bool, default=False
         Replace existing files. Without it an existing file raises
         :class:`FileExistsError` and nothing is written.
@@ -189,6 +198,16 @@ def save_model(
     -------
     pathlib.Path
         The path written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "model.pt"
+    >>> saved = save_model(CaliforniaModel(), path, metadata={"note": "untrained"})
+    >>> sorted(p.name for p in path.parent.iterdir())
+    ['model.json', 'model.pt']
+    >>> read_metadata(path)["note"]
+    'untrained'
     """
     path = Path(path)
     meta_file = metadata_path(path)

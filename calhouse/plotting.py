@@ -281,6 +281,15 @@ def plot_attribution_bars(
     -------
     matplotlib.figure.Figure
         As :func:`plot_grouped_bars`.
+
+    Examples
+    --------
+    >>> fig = plot_attribution_bars(
+    ...     {"integrated_gradients": [0.5, 0.3, 0.2], "weights": [0.4, 0.4, -0.2]},
+    ...     feature_names=["a", "b", "c"],
+    ... )
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['Int Grads', 'Weights (lin1.weight[0])']
     """
     series = {_method_label(key): values for key, values in attributions.items()}
     if len(series) != len(attributions):

@@ -172,6 +172,14 @@ def fit(
         The trained model, in eval mode.
     result : TrainingResult
         Losses and log lines.
+
+    Examples
+    --------
+    >>> from calhouse import load_split, rmse
+    >>> split = load_split()
+    >>> model, result = fit(split, "tutorial")
+    >>> len(result.epoch_losses), round(rmse(model, split.X_test, split.y_test), 2)
+    (200, 0.66)
     """
     if not isinstance(split, Split):
         raise TypeError(
@@ -279,6 +287,16 @@ def train_and_save(
         The trained model, loaded back from the file written, in eval mode.
     metadata : dict
         What was written beside the weights.
+
+    Examples
+    --------
+    Two epochs of the tutorial's recipe, in pinned arithmetic, into a new folder:
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "quick.pt"
+    >>> model, metadata = train_and_save("tutorial", path, epochs=2)
+    >>> metadata["command"], metadata["arithmetic"]["pinned"], model.training
+    ('calhouse train --model tutorial --epochs 2', True, False)
     """
     spec = get_spec(name).with_seed(seed)
     if epochs is not None:

@@ -90,6 +90,11 @@ class TrainingResult:
         The summed squared error over all batches of each epoch.
     log : tuple of str
         The tutorial's log lines (every ``log_every`` epochs).
+
+    Examples
+    --------
+    >>> TrainingResult(epoch_losses=(20.0, 10.0), log=())
+    TrainingResult(epochs=2, first_loss=20.000, last_loss=10.000)
     """
 
     epoch_losses: tuple[float, ...]
@@ -139,6 +144,18 @@ def train_model(
     -------
     TrainingResult
         Per-epoch losses and the log lines.
+
+    Examples
+    --------
+    Two epochs of the tutorial's recipe on its split:
+
+    >>> from calhouse import CaliforniaModel, load_split
+    >>> split = load_split()
+    >>> _ = torch.manual_seed(1234)
+    >>> model = CaliforniaModel()
+    >>> result = train_model(model, split.X_train, split.y_train, TrainingConfig(epochs=2))
+    >>> len(result.epoch_losses), result.epoch_losses[1] < result.epoch_losses[0], model.training
+    (2, True, False)
     """
     from tqdm import tqdm
 
@@ -212,6 +229,13 @@ def rmse(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     -------
     float
         ``sqrt(mean((model(X) - y) ** 2))``.
+
+    Examples
+    --------
+    >>> from calhouse import load_model, load_split
+    >>> split = load_split()
+    >>> round(rmse(load_model(), split.X_test, split.y_test), 4)
+    0.658
     """
     check_table(X, n_features=len(FEATURE_NAMES), feature_names=FEATURE_NAMES)
     if not isinstance(y, torch.Tensor) or tuple(y.shape) not in ((len(X), 1), (len(X),)):

@@ -42,6 +42,15 @@ def fill_constant_docstring(app, what, name, obj, options, lines) -> None:  # no
         lines[:] = constant_docs().get(name.rsplit(".", 1)[-1], [])
 
 
+def skip_metadata_requests(app, what, name, obj, skip, options) -> bool | None:  # noqa: ARG001, PLR0917
+    """Leave out the ``set_*_request`` methods scikit-learn adds to every estimator.
+
+    They are scikit-learn's metadata-routing machinery, documented by
+    scikit-learn, not by calhouse's ``TorchRegressor``.
+    """
+    return True if name.startswith("set_") and name.endswith("_request") else None
+
+
 def api_summary(doctree: Any) -> str | None:
     """The first paragraph of the first object documented in a page, on one line."""
     from docutils import nodes
@@ -66,5 +75,6 @@ def describe_api_page(app, pagename, templatename, context, doctree) -> None:  #
 def setup(app: Any) -> dict[str, Any]:
     """Connect the handlers."""
     app.connect("autodoc-process-docstring", fill_constant_docstring)
+    app.connect("autodoc-skip-member", skip_metadata_requests)
     app.connect("html-page-context", describe_api_page, priority=400)  # opengraph's is 500
     return {"parallel_read_safe": True}
