@@ -51,6 +51,9 @@ DESELECTED = (
     # the code its set-up touches; each input's error is also checked in this process
     # by the tests of its module.
     "tests/test_bad_input.py",
+    # The docstring examples: they show calls (one trains the tutorial's recipe for
+    # 200 epochs, one trains in a child process); the tests of each module check them.
+    "tests/test_api.py::test_docstring_examples_run",
     "tests/test_train.py::test_pinned_training_gives_the_shipped_bytes",
     "tests/test_train.py::test_pinned_training_tells_the_tutorials_story",
     "tests/test_train.py::test_load_or_train_loads_once_trained",
