@@ -54,6 +54,8 @@ DESELECTED = (
     # The docstring examples: they show calls (one trains the tutorial's recipe for
     # 200 epochs, one trains in a child process); the tests of each module check them.
     "tests/test_api.py::test_docstring_examples_run",
+    # Reads the source files, which mutmut rewrites (each module grows several-fold).
+    "tests/test_api.py::test_a_module_is_short_and_has_no_appended_sections",
     "tests/test_train.py::test_pinned_training_gives_the_shipped_bytes",
     "tests/test_train.py::test_pinned_training_tells_the_tutorials_story",
     "tests/test_train.py::test_load_or_train_loads_once_trained",
