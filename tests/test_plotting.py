@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import matplotlib as mpl
@@ -212,3 +213,82 @@ def test_attribution_bars_draw_other_keys_under_their_own_name() -> None:
 def test_attribution_bars_reject_keys_that_share_a_label() -> None:
     with pytest.raises(ValueError, match="share a label"):
         plot_attribution_bars({"deeplift": np.ones(8), "DeepLift": np.ones(8)})
+
+
+def test_grouped_bars_geometry_is_what_a_reader_sees() -> None:
+    """Bar widths, the zero line, the frame, the grid and edges, read off the figure."""
+    fig = plot_grouped_bars(
+        {"a": [1.0, -2.0], "b": [0.5, 0.5], "c": [3.0, 1.0], "d": [1.0, 1.0]},
+        ["x", "y"],
+        colors=["#000000", "#0072B2", "#0072B2", "#0072B2"],
+        hatches={"a": "", "b": "//", "c": "xx", "d": ""},
+        ylabel="share",
+    )
+    (ax,) = fig.axes
+    widths = {round(bar.get_width(), 12) for container in ax.containers for bar in container}
+    assert widths == {0.2}  # 0.8 of a category's room, shared by 4 series
+    assert ax.get_xlim() == pytest.approx((-0.5, 1.5))
+    (zero,) = [line for line in ax.lines if list(line.get_ydata()) == [0, 0]]
+    assert mpl.colors.to_hex(zero.get_color()) == "#000000"
+    assert zero.get_linewidth() == pytest.approx(0.8)
+    assert all(line.get_visible() for line in ax.yaxis.get_gridlines())
+    assert not any(line.get_visible() for line in ax.xaxis.get_gridlines())
+    assert ax.get_axisbelow() is True
+    # Black bars get white edges, others dark grey; edges are thin.
+    assert mpl.colors.to_hex(ax.containers[0][0].get_edgecolor()) == "#ffffff"
+    assert mpl.colors.to_hex(ax.containers[1][0].get_edgecolor()) == "#333333"
+    assert ax.containers[1][0].get_linewidth() == pytest.approx(0.4)
+    assert [c[0].get_hatch() for c in ax.containers] == [None, "//", "xx", None]
+    assert ax.get_ylabel() == "share"
+    assert ax.get_title() == ""
+    # At most three legend columns.
+    assert ax.get_legend()._ncols == 3  # matplotlib has no public getter
+    assert fig.get_size_inches() == pytest.approx((9.6, 4.8))
+
+
+def test_grouped_bars_default_palette_is_okabe_ito_in_method_order() -> None:
+    series = {str(i): [1.0] for i in range(8)}
+    ax = plot_grouped_bars(series, ["x"]).axes[0]
+    colours = [mpl.colors.to_hex(c[0].get_facecolor()).upper() for c in ax.containers]
+    okabe_ito = ["#0072B2", "#56B4E9", "#D55E00", "#E69F00", "#009E73", "#CC79A7", "#000000"]
+    assert colours == [*okabe_ito, okabe_ito[0]]  # the eighth series starts again
+
+
+def test_grouped_bars_draw_into_given_axes_without_a_legend() -> None:
+    fig, (top, bottom) = plt.subplots(2)
+    returned = plot_grouped_bars({"a": [1.0]}, ["x"], ax=bottom, legend=False)
+    assert returned is fig
+    assert len(bottom.containers) == 1
+    assert len(top.containers) == 0
+    assert bottom.get_legend() is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"series": {}}, "series is empty; expected at least one label -> values"),
+        (
+            {"series": {"a": [1.0, 2.0]}},
+            "series['a'] has 2 values, expected one per category (3: x, y, z)",
+        ),
+        ({"hatches": {"b": "//"}}, "hatches has nothing for 'a'"),
+        ({"hatches": ["//", "xx"]}, "expected 1 hatches, one per series, got 2"),
+        ({"colors": {"b": "red"}}, "colors has nothing for 'a'"),
+    ],
+)
+def test_grouped_bars_say_exactly_what_is_wrong(kwargs: dict, message: str) -> None:
+    given = {"series": {"a": [1.0, 2.0, 3.0]}, "categories": ["x", "y", "z"], **kwargs}
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        plot_grouped_bars(**given)
+
+
+def test_attribution_bars_colour_unknown_keys_from_the_spare_colours() -> None:
+    ax = plot_attribution_bars(
+        {"deeplift": np.ones(3), "mine": np.ones(3), "yours": np.ones(3)},
+        feature_names=["a", "b", "c"],
+    ).axes[0]
+    colours = [mpl.colors.to_hex(c[0].get_facecolor()).upper() for c in ax.containers]
+    assert colours == ["#D55E00", "#CC79A7", "#F0E442"]
+    assert [c[0].get_hatch() for c in ax.containers] == ["//", None, None]
+    assert ax.get_title() == "Feature importances of the test set, L1-normalised"
+    assert _tick_labels(ax) == ["a", "b", "c"]
