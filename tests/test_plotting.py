@@ -122,6 +122,47 @@ def test_loss_curve_rejects_bad_input(losses, kwargs, message) -> None:
         plot_loss_curve(losses, **kwargs)
 
 
+def test_loss_curve_style_as_a_reader_sees_it() -> None:
+    """Default marks every 20 epochs, line and marker sizes, frame, grid, labels, size."""
+    losses = np.geomspace(1000.0, 150.0, 45)
+    fig = plot_loss_curve(losses)
+    (ax,) = fig.axes
+    curve, marks = ax.get_lines()
+    np.testing.assert_array_equal(marks.get_xdata(), [1, 21, 41])  # log_every=20 by default
+    assert curve.get_linewidth() == pytest.approx(1.5)
+    assert marks.get_markersize() == pytest.approx(5)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "loss of each epoch",
+        "printed in the log (every 20 epochs)",
+    ]
+    assert ax.get_xlim() == pytest.approx((0, 46))
+    fig.canvas.draw()
+    assert all(line.get_visible() for line in ax.yaxis.get_gridlines())
+    assert {line.get_alpha() for line in ax.yaxis.get_gridlines()} == {0.3}
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "200" in labels  # plain numbers, not 2 x 10^2
+    assert fig.get_size_inches() == pytest.approx((9.6, 4.2))
+
+
+def test_loss_curve_marks_every_epoch_when_asked() -> None:
+    marks = plot_loss_curve([3.0, 2.0, 1.0], log_every=1).axes[0].get_lines()[1]
+    np.testing.assert_array_equal(marks.get_xdata(), [1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    ("losses", "kwargs", "message"),
+    [
+        ([], {}, "epoch_losses is empty; expected one loss per epoch"),
+        ([1.0, 0.0], {}, "epoch_losses must be positive to be drawn on a log scale"),
+        ([1.0], {"log_every": 2.5}, "log_every must be a positive integer or None, got 2.5"),
+        ([1.0], {"log_every": True}, "log_every must be a positive integer or None, got True"),
+    ],
+)
+def test_loss_curve_says_exactly_what_is_wrong(losses, kwargs, message) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        plot_loss_curve(losses, **kwargs)
+
+
 # -- grouped bars ----------------------------------------------------------------
 
 
