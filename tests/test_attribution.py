@@ -291,6 +291,25 @@ def test_registry_holds_the_tutorials_methods_labels_and_captums_defaults() -> N
     assert type(nt.attribution_method).__name__ == "IntegratedGradients"
 
 
+def test_a_method_record_keeps_a_read_only_copy_of_its_options() -> None:
+    """Built at call time (METHODS itself is built at import), so a changed record is seen."""
+    given = {"n_steps": 7}
+    spec = engine.Method(
+        name="mine",
+        label="Mine",
+        captum_name="IntegratedGradients",
+        options=given,
+        evaluations=lambda o: o["n_steps"],
+        chunks=METHODS["integrated_gradients"].chunks,
+    )
+    given["n_steps"] = 8
+    assert dict(spec.options) == {"n_steps": 7}
+    with pytest.raises(TypeError):
+        spec.options["n_steps"] = 9  # type: ignore[index]
+    assert spec.evaluations(spec.options) == 7
+    assert type(spec.captum(nn.Linear(2, 1))).__name__ == "IntegratedGradients"
+
+
 # --- what comes back
 
 
