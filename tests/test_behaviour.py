@@ -435,16 +435,17 @@ def test_a_failed_pinned_process_is_one_error_with_its_last_line(
 
 
 def test_run_pinned_starts_a_pinned_process_and_passes_its_output_on(
-    capfd: pytest.CaptureFixture[str],
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)  # run_pinned sets it, not us
     lines: list[str] = []
     command = (
         "echo $ATEN_CPU_CAPABILITY $OMP_NUM_THREADS $MKL_NUM_THREADS $PYTHONUNBUFFERED; "
-        "echo second line; echo to stderr >&2; exit 3"
+        "echo second line; echo MAX; echo to stderr >&2; exit 3"
     )
     child = _pinned.run_pinned("os:system", {"command": command}, on_line=lines.append)
-    assert lines == ["default 1 1 1", "second line"]
-    assert child.stdout == "default 1 1 1\nsecond line\n"
+    assert lines == ["default 1 1 1", "second line", "MAX"]  # only the newline goes
+    assert child.stdout == "default 1 1 1\nsecond line\nMAX\n"
     assert child.stderr == "to stderr\n"
     assert child.returncode == 0  # os.system returned the shell's status; python exited 0
     assert capfd.readouterr().err == "to stderr\n"
