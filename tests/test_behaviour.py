@@ -453,6 +453,26 @@ def test_run_pinned_starts_a_pinned_process_and_passes_its_output_on(
     assert failed.returncode == 4
 
 
+def test_load_or_train_trains_the_tutorials_missing_file_in_a_source_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no arguments: the tutorial's model, trained where the shipped file belongs."""
+    monkeypatch.setattr(shipped, "models_dir", lambda: tmp_path)
+    calls = []
+
+    def fake_training(name: str, path: Path, **_kwargs: object):
+        calls.append((name, path))
+        model = calhouse.CaliforniaModel()
+        calhouse.save_model(model, path)
+        return model.train(), {}
+
+    monkeypatch.setattr(shipped, "train_and_save", fake_training)
+    model = calhouse.load_or_train_model()
+    assert calls == [("tutorial", tmp_path / "california_model.pt")]
+    assert isinstance(model, calhouse.CaliforniaModel)
+    assert not model.training
+
+
 def test_load_or_train_trains_a_missing_file_and_loads_an_existing_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -333,3 +333,29 @@ def test_attribution_bars_colour_unknown_keys_from_the_spare_colours() -> None:
     assert [c[0].get_hatch() for c in ax.containers] == ["//", None, None]
     assert ax.get_title() == "Feature importances of the test set, L1-normalised"
     assert _tick_labels(ax) == ["a", "b", "c"]
+
+
+def test_grouped_bars_place_series_left_to_right_in_order() -> None:
+    ax = plot_grouped_bars({"a": [1.0, 1.0], "b": [1.0, 1.0], "c": [1.0, 1.0]}, ["x", "y"]).axes[0]
+    centres = [[bar.get_x() + bar.get_width() / 2 for bar in c] for c in ax.containers]
+    width = 0.8 / 3
+    np.testing.assert_allclose(centres, [[-width, 1 - width], [0, 1], [width, 1 + width]])
+    assert [c[0].get_hatch() for c in ax.containers] == [None, None, None]  # no hatch by default
+    assert {line.get_alpha() for line in ax.yaxis.get_gridlines()} == {0.3}
+
+
+def test_attribution_bars_beyond_the_spare_colours_and_into_given_axes() -> None:
+    fig, ax = plt.subplots()
+    keys = ["one", "two", "three", "four", "five"]
+    returned = plot_attribution_bars({k: np.ones(2) for k in keys}, ["a", "b"], ax=ax)
+    assert returned is fig
+    colours = [mpl.colors.to_hex(c[0].get_facecolor()).upper() for c in ax.containers]
+    assert colours == ["#CC79A7", "#F0E442", "#999999", "#999999", "#999999"]
+
+
+def test_columns_are_drawn_as_the_vectors_they_hold() -> None:
+    """A (n, 1) tensor, as a model returns it, is one value per epoch or category."""
+    curve = plot_loss_curve(torch.tensor([[3.0], [2.0], [1.0]])).axes[0].get_lines()[0]
+    assert np.shape(curve.get_ydata()) == (3,)
+    ax = plot_grouped_bars({"a": torch.ones(3, 1)}, ["x", "y", "z"]).axes[0]
+    assert [bar.get_height() for bar in ax.containers[0]] == [1.0, 1.0, 1.0]
