@@ -184,10 +184,8 @@ class Split:
     Examples
     --------
     >>> split = load_split()
-    >>> split
-    Split(n_train=420, n_test=180, features=8)
-    >>> split.X_train.dtype, tuple(split.y_test.shape)
-    (torch.float32, (180, 1))
+    >>> split.feature_names[:2], len(split.sha256), split.data_sha256 == load_california().sha256
+    (('MedInc', 'HouseAge'), 64, True)
     """
 
     X_train: torch.Tensor
