@@ -165,13 +165,21 @@ def test_a_page_over_the_weight_budget_is_reported(
     assert any("over the budget of 1,500,000" in line for line in report.problems())
 
 
-def _pytest_env(copy: Path) -> dict[str, str]:
-    """The environment of a pytest run on the planted copy.
+def _run_pytest(copy: Path, tests: list[str]) -> subprocess.CompletedProcess[str]:
+    """The test command itself, on the planted copy of the site.
 
     Without CI set, pytest shortens its summary, so that each message is shown once.
     """
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "BUILD_NUMBER")}
-    return {**env, "CALHOUSE_SITE": str(copy)}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *tests],
+        env={**env, "CALHOUSE_SITE": str(copy)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_the_browser_test_fails_on_a_damaged_site(copy: Path) -> None:
@@ -180,22 +188,8 @@ def test_the_browser_test_fails_on_a_damaged_site(copy: Path) -> None:
     (copy / FIGURE).write_bytes(b"not a PNG")
     plant(copy / "install.html", '<a href="auto_examples/plot_99_missing.html">gone</a>')
     pages = ["index.html", "install.html", "auto_examples/plot_01_data.html", "data.html"]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            *[f"{HERE / 'test_site.py'}::test_page_is_clean[{page}]" for page in pages],
-        ],
-        env=_pytest_env(copy),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = _run_pytest(
+        copy, [f"{HERE / 'test_site.py'}::test_page_is_clean[{page}]" for page in pages]
     )
     out = result.stdout
     assert result.returncode == 1, out[-3000:]
@@ -244,24 +238,16 @@ def test_the_reader_tests_fail_on_a_page_with_an_unnamed_link(copy: Path) -> Non
     """The test command itself fails for the planted page, in both modes, naming the rule."""
     plant(copy / "install.html", UNNAMED_LINK)
     test = HERE / "test_readers.py"
-    result = subprocess.run(
+    result = _run_pytest(
+        copy,
         [
-            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"),
-            *[
-                f"{test}::test_a_page_has_no_accessibility_violations[{page}-{mode}]"
-                for page, mode in [
-                    ("install.html", "light"),
-                    ("install.html", "dark"),
-                    ("data.html", "light"),
-                ]
-            ],
+            f"{test}::test_a_page_has_no_accessibility_violations[{page}-{mode}]"
+            for page, mode in [
+                ("install.html", "light"),
+                ("install.html", "dark"),
+                ("data.html", "light"),
+            ]
         ],
-        env=_pytest_env(copy),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
     )
     out = result.stdout
     assert result.returncode == 1, out[-3000:]
