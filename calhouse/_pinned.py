@@ -23,6 +23,7 @@ check`` then compares within a stated tolerance instead.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import platform
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -166,26 +167,27 @@ def run_pinned(
     (progress bars, a traceback) is copied to this process's standard error as it
     comes. Both are returned with the exit status.
     """
-    env = {**os.environ, **PINNED_ENVIRONMENT, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **PINNED_ENVIRONMENT, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
     errors: list[str] = []
 
     def copy_stderr(stream: IO[str]) -> None:
-        for chunk in iter(lambda: stream.read(256), ""):
-            errors.append(chunk)
-            sys.stderr.write(chunk)
+        # Whatever has arrived, as it arrives: a text stream's read(n) would wait
+        # for n characters, and hold back the end of a progress bar's line.
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        while chunk := os.read(stream.fileno(), 65536):
+            errors.append(text := decoder.decode(chunk))
+            sys.stderr.write(text)
             sys.stderr.flush()
 
     command = [sys.executable, "-c", _CHILD, function, json.dumps(dict(kwargs))]
     with subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8"
     ) as child:
-        stdout, stderr = child.stdout, child.stderr
-        if stdout is None or stderr is None:  # pragma: no cover -- both are pipes
-            raise RuntimeError("could not read the pinned process's output")
-        reader = threading.Thread(target=copy_stderr, args=(stderr,), daemon=True)
+        # Both are pipes (the arguments above); joined below, the reader needs no daemon flag.
+        reader = threading.Thread(target=copy_stderr, args=(cast(IO[str], child.stderr),))
         reader.start()
         lines = []
-        for line in stdout:
+        for line in cast(IO[str], child.stdout):
             lines.append(line)
             if on_line is not None:
                 on_line(line.rstrip("\n"))

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import io
 import math
 import platform
+import sys
 from pathlib import Path
 
 import pytest
@@ -437,20 +439,49 @@ def test_a_failed_pinned_process_is_one_error_with_its_last_line(
 def test_run_pinned_starts_a_pinned_process_and_passes_its_output_on(
     capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)  # run_pinned sets it, not us
+    for name in ("PYTHONUNBUFFERED", "PYTHONIOENCODING"):  # run_pinned sets them, not us
+        monkeypatch.delenv(name, raising=False)
     lines: list[str] = []
     command = (
-        "echo $ATEN_CPU_CAPABILITY $OMP_NUM_THREADS $MKL_NUM_THREADS $PYTHONUNBUFFERED; "
-        "echo second line; echo MAX; echo to stderr >&2; exit 3"
+        "echo $ATEN_CPU_CAPABILITY $OMP_NUM_THREADS $MKL_NUM_THREADS $PYTHONUNBUFFERED "
+        "$PYTHONIOENCODING; echo 'second line  '; echo MAX; echo to stderr >&2; "
+        "printf 'not UTF-8: \\377\\n' >&2; exit 3"
     )
     child = _pinned.run_pinned("os:system", {"command": command}, on_line=lines.append)
-    assert lines == ["default 1 1 1", "second line", "MAX"]  # only the newline goes
-    assert child.stdout == "default 1 1 1\nsecond line\nMAX\n"
-    assert child.stderr == "to stderr\n"
+    assert lines == ["default 1 1 1 utf-8", "second line  ", "MAX"]  # only the newline goes
+    assert child.stdout == "default 1 1 1 utf-8\nsecond line  \nMAX\n"
+    assert child.stderr == "to stderr\nnot UTF-8: \ufffd\n"
     assert child.returncode == 0  # os.system returned the shell's status; python exited 0
-    assert capfd.readouterr().err == "to stderr\n"
+    assert child.args[0] == sys.executable
+    assert child.args[-2] == "os:system"
+    assert capfd.readouterr().err == "to stderr\nnot UTF-8: \ufffd\n"
     failed = _pinned.run_pinned("os:_exit", {"status": 4})
     assert failed.returncode == 4
+
+
+def test_run_pinned_shows_the_childs_progress_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child reports to stderr, then waits (up to 60 s) until the report has been shown."""
+    marker = tmp_path / "shown"
+    report = "epoch 1 " + "." * 600  # longer than one read of the pipe
+    shown: list[str] = []
+
+    class Terminal(io.StringIO):
+        def write(self, text: str) -> int:
+            shown.append(text)
+            if report in "".join(shown):
+                marker.touch()
+            return len(text)
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    command = (
+        f"echo {report} >&2; for i in $(seq 600); do "
+        f"if [ -e {marker} ]; then echo went on; exit 0; fi; sleep 0.1; done; echo gave up"
+    )
+    child = _pinned.run_pinned("os:system", {"command": command})
+    assert child.stdout == "went on\n"
+    assert "".join(shown) == child.stderr == report + "\n"
 
 
 def test_load_or_train_trains_the_tutorials_missing_file_in_a_source_checkout(
