@@ -172,22 +172,52 @@ def results(work: Path) -> dict[str, str]:
     return found
 
 
+def diff_lines(work: Path, name: str) -> tuple[list[str], list[str]]:
+    """The lines a mutant removes and those it adds, from its diff (``mutmut show``)."""
+    diff = mutmut(work, "show", name, capture=True).stdout.splitlines()
+    removed = [x[1:].strip() for x in diff if x.startswith("-") and not x.startswith("---")]
+    added = [x[1:].strip() for x in diff if x.startswith("+") and not x.startswith("+++")]
+    return removed, added
+
+
 def changed_lines(work: Path, name: str) -> list[str]:
     """The lines a mutant adds, from its diff (``mutmut show``)."""
-    diff = mutmut(work, "show", name, capture=True).stdout
-    return [
-        line[1:].strip()
-        for line in diff.splitlines()
-        if line.startswith("+") and not line.startswith("+++")
-    ]
+    return diff_lines(work, name)[1]
 
 
-def report(work: Path, fail_under: float, seconds: float) -> int:
-    """Print the kill share and the survivors; 0 if the share reaches ``fail_under``."""
-    status = results(work)
-    if not status:
-        print("mutmut made no mutants")
-        return 1
+# A device, as calhouse's code names one: ``device``, ``job.device``, ``self.device``...
+DEVICE = re.compile(r"\b(?:\w+\.)?device\b")
+
+
+def moves_to_another_device_only(removed: list[str], added: list[str]) -> bool:
+    """Whether a mutant only drops the device a tensor or model is moved to.
+
+    Such a mutant names no device (``None``) where the code names one, or drops a
+    ``device=`` argument: everything then stays on the CPU. On a machine without
+    an accelerator every tensor is there already, so the tests cannot tell; with
+    one, the device tests (tests/test_attribution.py, CUDA) kill them.
+    """
+    if len(removed) != 1 or len(added) != 1:
+        return False
+    before, after = removed[0], added[0]
+    variants = set()
+    for match in DEVICE.finditer(before):
+        head, tail = before[: match.start()], before[match.end() :]
+        variants.add(head + "None" + tail)
+        if head.endswith("device="):  # the keyword argument dropped
+            variants.add(head[: -len("device=")] + tail.removeprefix(", "))
+    return after in variants
+
+
+def accelerator_available() -> bool:
+    """Whether torch sees a CUDA device here (tensors could then live elsewhere than the CPU)."""
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def judged_equivalent(work: Path, status: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The mutants of equivalent.toml that still match (with why), and the stale entries."""
     judged = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.is_file() else {}
     equivalent, stale = {}, []
     for name, entry in judged.items():
@@ -199,7 +229,29 @@ def report(work: Path, fail_under: float, seconds: float) -> int:
             stale.append(f"{name}: its diff no longer adds {entry['line']!r}")
         else:
             equivalent[name] = entry["why"]
-    counted = {name: s for name, s in status.items() if name not in equivalent}
+    return equivalent, stale
+
+
+def report(work: Path, fail_under: float, seconds: float) -> int:
+    """Print the kill share and the survivors; 0 if the share reaches ``fail_under``."""
+    status = results(work)
+    if not status:
+        print("mutmut made no mutants")
+        return 1
+    equivalent, stale = judged_equivalent(work, status)
+    # Judged by rule rather than one by one: mutants that only change the device.
+    device_only = set()
+    if not accelerator_available():
+        device_only = {
+            name
+            for name, state in status.items()
+            if state not in CAUGHT
+            and name not in equivalent
+            and moves_to_another_device_only(*diff_lines(work, name))
+        }
+    counted = {
+        name: s for name, s in status.items() if name not in equivalent and name not in device_only
+    }
     counts = Counter(counted.values())
     caught = sum(counts[s] for s in CAUGHT)
     survivors = sorted(name for name, s in counted.items() if s not in CAUGHT)
@@ -207,6 +259,12 @@ def report(work: Path, fail_under: float, seconds: float) -> int:
     print()
     print(f"mutation testing of calhouse/ ({len(modules)} modules), {seconds / 60:.1f} minutes")
     print(f"  {len(status)} mutants, {len(equivalent)} judged equivalent ({EQUIVALENT.name})")
+    if device_only:
+        print(
+            f"  {len(device_only)} surviving mutants only keep tensors or models on the CPU "
+            "(no device where the code names one): equivalent on this machine, which has no "
+            "accelerator, and not counted"
+        )
     print(f"  by status (equivalent ones left out): {dict(sorted(counts.items()))}")
     for line in stale:
         print(f"  stale judgement, counted as a mutant: {line}")

@@ -139,6 +139,11 @@ def test_summed_gradients_is_a_drop_in_gradient_func() -> None:
     ig = IntegratedGradients(model)
     ig.gradient_func = _chunks.summed_gradients
     assert close(ig.attribute(X, target=target).detach(), expected.detach())
+    # Captum passes the forward function's further arguments on: a scale here.
+    scaled = IntegratedGradients(lambda x, scale: model(x) * scale)
+    scaled.gradient_func = _chunks.summed_gradients
+    got = scaled.attribute(X, target=target, additional_forward_args=(3.0,)).detach()
+    assert close(got, 3 * expected.detach())
 
 
 # --- layer conductance

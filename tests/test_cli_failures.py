@@ -332,9 +332,12 @@ def test_check_elsewhere_accepts_a_gap_up_to_the_tolerance(
     monkeypatch.setattr(cli, "train_and_save", FakeTraining(test_rmse=fresh))
     meta = {"weights_sha256": SHIPPED_SHA256}
     assert cli._check_retrained("tutorial", meta, recorded, machine="arm64") is ok
-    out = capsys.readouterr().out
-    assert f"retrained {fresh:.8f}, shipped {recorded}" in out
-    assert f"{abs(fresh - recorded):.2g} apart (tolerance 0.01)" in out
+    assert capsys.readouterr().out == (
+        "this processor (arm64) is not x86-64, so pinned arithmetic cannot give the shipped "
+        "bytes (its portable kernels are compiled with other instructions); comparing test "
+        f"RMSEs instead: retrained {fresh:.8f}, shipped {recorded}, "
+        f"{abs(fresh - recorded):.2g} apart (tolerance 0.01)\n"
+    )
 
 
 def test_check_of_a_damaged_model_is_one_line_and_exit_2(

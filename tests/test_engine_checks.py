@@ -332,6 +332,8 @@ def test_checks_describe_and_suggest() -> None:
     assert _checks.describe(3) == "int 3"
     assert _checks.describe(np.zeros(2)) == "numpy.ndarray"
     assert _checks.describe("x" * 100) == "str"
+    assert _checks.describe("x" * 58) == f"str '{'x' * 58}'"  # a repr of 60 characters shows
+    assert _checks.describe("x" * 59) == "str"
     assert _checks.did_you_mean("stdev", ["n_steps", "stdevs"]) == " (did you mean 'stdevs'?)"
     assert _checks.did_you_mean(3, ["n_steps"]) == ""
     assert _checks.check_positive_int(np.int64(600), "n") == 600
@@ -348,6 +350,13 @@ def test_check_table_with_known_width() -> None:
     names = [f"f{i}" for i in range(10)]
     with pytest.raises(ValueError, match=r"X must have 10 columns \(f0, f1, \.\.\., f9\), got 8"):
         _table_checks.check_table(torch.zeros(2, 8), n_features=10, feature_names=names)
+    six, seven = names[:6], names[:7]
+    with pytest.raises(
+        ValueError, match=r"^X must have 6 columns \(f0, f1, f2, f3, f4, f5\), got 8"
+    ):
+        _table_checks.check_table(torch.zeros(2, 8), n_features=6, feature_names=six)
+    with pytest.raises(ValueError, match=r"^X must have 7 columns \(f0, f1, \.\.\., f6\), got 8"):
+        _table_checks.check_table(torch.zeros(2, 8), n_features=7, feature_names=seven)
     with pytest.raises(ValueError, match=r"X must have 3 columns, got 8"):
         _table_checks.check_table(torch.zeros(2, 8), n_features=3)
     X = torch.zeros(2, 3)

@@ -74,7 +74,7 @@ def test_it_refuses_to_fit() -> None:
             r"X must have shape \(n_samples, n_features\) with at least one row, got \(3,\)",
         ),
         (np.zeros((0, 2)), r"with at least one row, got \(0, 2\)"),
-        (np.array([[0.0, np.nan]]), "X must be finite; it contains NaN or infinite values"),
+        (np.array([[0.0, np.nan]]), "^X must be finite; it contains NaN or infinite values$"),
         (np.array([[np.inf, 0.0]]), "X must be finite"),
     ],
 )

@@ -106,6 +106,19 @@ def test_loss_curve_without_marks_and_into_given_axes() -> None:
     fig, ax = plt.subplots()
     assert plot_loss_curve([3.0, 2.0, 1.0], log_every=None, ax=ax) is fig
     assert len(ax.get_lines()) == 1
+    # Plain numbers on the loss axis, however large the loss, drawn 1.5 points wide
+    # whatever the reader's matplotlib style.
+    with plt.rc_context({"lines.linewidth": 4.0}):
+        big = plot_loss_curve(np.geomspace(3e7, 2e6, 20), log_every=None)
+    big.canvas.draw()
+    axis = big.axes[0]
+    labels = [t.get_text() for t in axis.get_yticklabels() if t.get_text()]
+    assert labels == ["1000000", "2000000", "5000000", "10000000", "20000000", "50000000"]
+    assert axis.yaxis.get_offset_text().get_text() == ""
+    assert axis.get_lines()[0].get_linewidth() == 1.5
+    # A column of losses is the same curve.
+    column = plot_loss_curve(torch.tensor([[3.0], [2.0], [1.0]]), log_every=None)
+    np.testing.assert_array_equal(column.axes[0].get_lines()[0].get_ydata(), [3.0, 2.0, 1.0])
 
 
 @pytest.mark.parametrize(
