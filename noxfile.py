@@ -79,11 +79,17 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
 
 
+# pytest on every core (pytest-xdist): a worker takes the next test as it is free,
+# except tests that share a costly fixture, which stay on one worker (xdist_group).
+# ``nox -s tests -- -n 0`` runs them in this process.
+XDIST = ("-n", "auto", "--dist", "loadgroup")
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite, against calhouse installed as a user installs it."""
     install(session, "test")
-    session.run("pytest", *session.posargs, env=data_env())
+    session.run("pytest", *XDIST, *session.posargs, env=data_env())
 
 
 def install_editable_once(session: nox.Session, *groups: str) -> None:
@@ -173,7 +179,11 @@ def site(session: nox.Session) -> None:
         session.run(*SPHINX_BUILD, str(clean / "html"), "-q", env=env)
     session.run("python", "site_tests/compare_builds.py", "docs/_build/html", str(clean / "html"))
     session.run(
-        "pytest", "site_tests", *session.posargs, env={**env, "CALHOUSE_SITE": "docs/_build/html"}
+        "pytest",
+        "site_tests",
+        *XDIST,
+        *session.posargs,
+        env={**env, "CALHOUSE_SITE": "docs/_build/html"},
     )
 
 

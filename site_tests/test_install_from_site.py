@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# One fresh venv (a minute of pip) serves every test here: they run on one worker.
+pytestmark = pytest.mark.xdist_group("reader_venv")
+
 
 def _get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=60) as response:  # the site on loopback

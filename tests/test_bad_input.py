@@ -19,7 +19,8 @@ import pytest
 
 import calhouse
 
-pytestmark = pytest.mark.usefixtures("raw_file")
+# Every test reads the same two runs of all the bad inputs (a minute): one worker of pytest-xdist.
+pytestmark = [pytest.mark.usefixtures("raw_file"), pytest.mark.xdist_group("bad_input")]
 
 SETUP = """
 import json, sys, torch, numpy as np, calhouse

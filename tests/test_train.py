@@ -56,6 +56,10 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 # --- the shipped bytes, in pinned arithmetic
 
 
+# The tests of one retraining (a minute) run on one worker of pytest-xdist.
+RETRAINED_GROUP = pytest.mark.xdist_group("retrained")
+
+
 @pytest.fixture(scope="module")
 def retrained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """The tutorial's model trained again through load_or_train_model (a pinned process)."""
@@ -65,6 +69,7 @@ def retrained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
     return path, lines
 
 
+@RETRAINED_GROUP
 def test_pinned_training_gives_the_shipped_bytes(retrained: tuple[Path, list[str]]) -> None:
     path, _ = retrained
     shipped_path = calhouse.MODELS["tutorial"].path
@@ -78,6 +83,7 @@ def test_pinned_training_gives_the_shipped_bytes(retrained: tuple[Path, list[str
     assert written == expected
 
 
+@RETRAINED_GROUP
 def test_pinned_training_tells_the_tutorials_story(retrained: tuple[Path, list[str]]) -> None:
     path, lines = retrained
     assert len(lines) == len(TUTORIAL_LOG)
@@ -91,6 +97,7 @@ def test_pinned_training_tells_the_tutorials_story(retrained: tuple[Path, list[s
     assert meta["command"] == "calhouse train --model tutorial"
 
 
+@RETRAINED_GROUP
 def test_load_or_train_loads_once_trained(retrained: tuple[Path, list[str]]) -> None:
     path, _ = retrained
     digest = file_digest(path)
