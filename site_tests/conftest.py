@@ -6,6 +6,7 @@ with ``nox -s docs``.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,6 +76,19 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     context.close()
     assert not remote, f"requests to other origins: {remote}"
     assert not errors, f"console errors: {errors}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a worker of pytest-xdist: hand the pages' weights to the controller."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["page_weights"] = json.dumps(PAGE_WEIGHTS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:  # noqa: ARG001
+    """On the controller of pytest-xdist: gather the weights a worker measured."""
+    output = getattr(node, "workeroutput", {})
+    PAGE_WEIGHTS.update(json.loads(output.get("page_weights", "{}")))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
