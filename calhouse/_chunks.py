@@ -152,7 +152,7 @@ def integrated_gradients(
     steps, alphas = quadrature
     n_steps, (n_rows, n_features) = len(alphas), x.shape
     if baseline is None:
-        baseline = torch.zeros(1, n_features, device=x.device)
+        baseline = torch.zeros(1, n_features, dtype=x.dtype, device=x.device)
     diff = x - baseline
     # baseline + alpha * (input - baseline), every step of every row, step-major.
     scaled = (baseline + alphas.view(-1, 1, 1) * diff).reshape(n_steps * n_rows, n_features)
@@ -172,7 +172,7 @@ def _noise(n_rows: int, n_features: int, stdev: float, seed: int | None) -> torc
     """
     if stdev == 0 and seed is not None:
         return None
-    noise = torch.empty(n_rows, n_features).normal_(0.0, stdev)
+    noise = torch.empty(n_rows, n_features, dtype=torch.float32).normal_(0.0, stdev)
     return None if stdev == 0 else noise
 
 
@@ -357,7 +357,7 @@ def layer_conductance_chunks(
         x, b = table[start:stop].to(dev), stop - start
         base_rows = rows(base, start, stop, dev)
         if base_rows is None:
-            base_rows = torch.zeros(1, n_features, device=dev)
+            base_rows = torch.zeros(1, n_features, dtype=torch.float32, device=dev)
         scaled = (base_rows + alphas.view(-1, 1, 1) * (x - base_rows)).reshape(-1, n_features)
         with torch.enable_grad():
             output, value = layer_values(scaled.requires_grad_())

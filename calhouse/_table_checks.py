@@ -255,7 +255,7 @@ def check_baselines(
             )
         if not math.isfinite(baselines):
             raise ValueError(f"baselines must be finite, got {baselines!r}")
-        return torch.full((1, n_features), float(baselines))
+        return torch.full((1, n_features), float(baselines), dtype=torch.float32)
     forms = (
         f"(n_references, {n_features})"
         if references

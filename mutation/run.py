@@ -299,9 +299,16 @@ def main() -> int:
             print(f"mutating {len(modules)} modules: {', '.join(modules)}")
             stage(work, modules)
         else:
-            # Take the current tests into the kept copy (mutmut runs them from mutants/).
+            # Take the current tests into the kept copy (mutmut runs them from mutants/),
+            # and the modules that changed since: mutmut mutates a source file again
+            # when it is newer than its mutated copy (copied, not copy2: a new time).
             for folder in (work / "tests", work / "mutants" / "tests"):
                 shutil.copytree(ROOT / "tests", folder, dirs_exist_ok=True)
+            for source in sorted((ROOT / "calhouse").glob("*.py")):
+                kept = work / "calhouse" / source.name
+                if not kept.is_file() or kept.read_bytes() != source.read_bytes():
+                    shutil.copy(source, kept)
+                    print(f"changed since the run: {source.name}")
         mutmut(work, "run", "--max-children", str(args.max_children), *args.names)
     return report(work, args.fail_under, time.monotonic() - start)
 

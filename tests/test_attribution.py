@@ -532,3 +532,56 @@ def test_progress_bar_on_request_only(capsys) -> None:
     engine.attribute_dataset(model, X, "deeplift")  # not a terminal: no bar
     engine.layer_conductance_dataset(model, X, "1", progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_layer_conductance_defaults_and_what_it_passes_on(capsys, monkeypatch) -> None:
+    model, n_features, _ = build("wide_deep_relu")
+    X = torch.randn(23, n_features, generator=torch.Generator().manual_seed(12))
+    # Captum's default number of steps (50).
+    expected = LayerConductance(model, model[2]).attribute(X)
+    assert close(engine.layer_conductance_dataset(model, X, "2"), expected.detach())
+    # The bar is labelled with the method, and shows on request.
+    engine.layer_conductance_dataset(model, X, "2", progress=True)
+    assert "layer_conductance: 100%" in capsys.readouterr().err
+    # The column names reach the messages.
+    bad = X.clone()
+    bad[3, 1] = float("nan")
+    names = [f"x{i}" for i in range(n_features)]
+    with pytest.raises(ValueError, match=r"row 3, column 1 \(x1\) is nan"):
+        engine.layer_conductance_dataset(model, bad, "2", feature_names=names)
+    # Chunks run on threads: as many as there are chunks allow, no copies of the network.
+    asked = []
+    real = engine.threads
+
+    def spy(device, net, n_chunks, *, hooks):
+        asked.append((net, n_chunks, hooks))
+        return real(device, net, n_chunks, hooks=hooks)
+
+    monkeypatch.setattr(engine, "threads", spy)
+    engine.layer_conductance_dataset(model, X, "2", batch_size=5)
+    assert asked == [(model, 5, False)]
+
+
+@pytest.mark.parametrize("method", [*engine.METHODS, "layer_conductance"])
+def test_torchs_default_dtype_changes_nothing(method) -> None:
+    """A reader's float64 default (torch.set_default_dtype) gives the same float32 numbers."""
+    model, n_features, _ = build("wide_deep_relu")
+    X = torch.randn(9, n_features, generator=torch.Generator().manual_seed(13))
+
+    def run() -> torch.Tensor:
+        if method == "layer_conductance":
+            return engine.layer_conductance_dataset(model, X, "2", baselines=0.5)
+        options = {"seed": 3} if method in ("noise_tunnel", "gradient_shap") else {}
+        return engine.attribute_dataset(
+            model, X, method, baselines=X[:4] if method == "gradient_shap" else 0.5, **options
+        )
+
+    expected = run()
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        got = run()
+    finally:
+        torch.set_default_dtype(default)
+    assert got.dtype == torch.float32
+    assert torch.equal(got, expected)

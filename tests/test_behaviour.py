@@ -477,11 +477,13 @@ def test_run_pinned_shows_the_childs_progress_while_it_runs(
     monkeypatch.setattr(sys, "stderr", Terminal())
     command = (
         f"echo {report} >&2; for i in $(seq 600); do "
-        f"if [ -e {marker} ]; then echo went on; exit 0; fi; sleep 0.1; done; echo gave up"
+        f"if [ -e {marker} ]; then echo epoch 2 >&2; echo went on; exit 0; fi; sleep 0.1; "
+        "done; echo gave up"
     )
     child = _pinned.run_pinned("os:system", {"command": command})
     assert child.stdout == "went on\n"
-    assert "".join(shown) == child.stderr == report + "\n"
+    # Both reports, read apart (the second came after the first was shown), in order.
+    assert "".join(shown) == child.stderr == report + "\nepoch 2\n"
 
 
 def test_load_or_train_trains_the_tutorials_missing_file_in_a_source_checkout(

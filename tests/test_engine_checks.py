@@ -374,3 +374,21 @@ def test_check_target_forms() -> None:
     assert _table_checks.check_target(0, n_rows=2, n_outputs=1) == 0
     with pytest.raises(ValueError, match=r"shape \(n_samples,\)\), so there is no output"):
         _table_checks.check_target(0, n_rows=2, n_outputs=None)
+
+
+class NoSubmodules(nn.Module):
+    """A model with weights of its own and no submodules."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(4, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ self.weight
+
+
+def test_a_model_without_submodules_has_no_layer_to_name() -> None:
+    with pytest.raises(
+        ValueError, match=r"^unknown layer 'lin1'; the model's submodules are none$"
+    ):
+        engine.layer_conductance_dataset(NoSubmodules(), torch.randn(3, 4), "lin1")

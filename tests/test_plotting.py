@@ -116,9 +116,13 @@ def test_loss_curve_without_marks_and_into_given_axes() -> None:
     assert labels == ["1000000", "2000000", "5000000", "10000000", "20000000", "50000000"]
     assert axis.yaxis.get_offset_text().get_text() == ""
     assert axis.get_lines()[0].get_linewidth() == 1.5
-    # A column of losses is the same curve.
-    column = plot_loss_curve(torch.tensor([[3.0], [2.0], [1.0]]), log_every=None)
-    np.testing.assert_array_equal(column.axes[0].get_lines()[0].get_ydata(), [3.0, 2.0, 1.0])
+    # A column or a row of losses is the same curve, in a figure laid out to fit its labels.
+    for losses in (torch.tensor([[3.0], [2.0], [1.0]]), torch.tensor([[3.0, 2.0, 1.0]])):
+        shaped = plot_loss_curve(losses, log_every=None)
+        (line,) = shaped.axes[0].get_lines()
+        np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
+        np.testing.assert_array_equal(line.get_ydata(), [3.0, 2.0, 1.0])
+        assert type(shaped.get_layout_engine()).__name__ == "ConstrainedLayoutEngine"
 
 
 @pytest.mark.parametrize(
@@ -127,6 +131,8 @@ def test_loss_curve_without_marks_and_into_given_axes() -> None:
         ([], {}, "epoch_losses is empty"),
         ([1.0, 0.0], {}, "must be positive"),
         ([1.0, float("nan")], {}, "epoch_losses must be finite"),
+        ([float("nan"), 1.0, float("inf")], {}, "^epoch_losses must be finite, got 2 NaN/inf$"),
+        ([None, 1.0], {}, "^epoch_losses must be finite, got 1 NaN/inf$"),  # a missing value
         ([1.0], {"log_every": 0}, "log_every must be a positive integer or None"),
     ],
 )
@@ -215,6 +221,7 @@ def test_grouped_bars_take_colours_by_label() -> None:
         ({}, None, "series is empty"),
         ({"a": [1.0, 2.0]}, None, r"series\['a'\] has 2 values, expected one per category \(3"),
         ({"a": [1.0, 2.0, 3.0]}, {"b": "red"}, "colors has nothing for 'a'"),
+        ({"a": [1.0, 2.0, 3.0], "c": [1, 2, 3]}, {"b": "red"}, "^colors has nothing for 'a', 'c'$"),
         ({"a": [1.0, 2.0, 3.0]}, ["red", "blue"], "expected 1 colors, one per series, got 2"),
         ({"a": [1.0, np.inf, 3.0]}, None, r"series\['a'\] must be finite"),
     ],
