@@ -225,7 +225,9 @@ def judged_equivalent(work: Path, status: dict[str, str]) -> tuple[dict[str, str
             stale.append(f"{name}: no such mutant any more")
         elif status[name] in CAUGHT:
             stale.append(f"{name}: recorded as equivalent, but the tests kill it")
-        elif entry["line"].strip() not in changed_lines(work, name):
+        elif "removes" in entry and entry["removes"].strip() not in diff_lines(work, name)[0]:
+            stale.append(f"{name}: its diff no longer removes {entry['removes']!r}")
+        elif "line" in entry and entry["line"].strip() not in changed_lines(work, name):
             stale.append(f"{name}: its diff no longer adds {entry['line']!r}")
         else:
             equivalent[name] = entry["why"]

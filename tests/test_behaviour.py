@@ -530,3 +530,50 @@ def test_load_or_train_trains_a_missing_file_and_loads_an_existing_one(
     assert lines == [f"Loading pre-trained model from: {path}"]
     assert torch.equal(again.lin1.weight, model.lin1.weight)
     assert len(calls) == 1
+
+
+def test_train_and_save_defaults_to_the_tutorial_and_no_bar_off_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    monkeypatch.setattr(_pinned, "is_pinned", lambda: False)
+    calls: list[dict] = []
+
+    def no_child(_function: str, kwargs: dict, *, on_line=None):  # noqa: ARG001
+        calls.append(dict(kwargs))
+        return subprocess.CompletedProcess([], 1, "", "stopped here\n")
+
+    monkeypatch.setattr(_pinned, "run_pinned", no_child)
+    with pytest.raises(RuntimeError, match="stopped here"):
+        calhouse.train_and_save(path=tmp_path / "m.pt")  # pytest's stderr is no terminal
+    assert calls[0]["name"] == "tutorial"
+    assert calls[0]["progress"] is False
+
+
+def test_the_installed_package_never_writes_into_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package directory with models/ in it is an installed wheel; a source checkout has none."""
+    package = tmp_path / "site-packages" / "calhouse"
+    (package / "models").mkdir(parents=True)
+    monkeypatch.setattr(shipped, "__file__", str(package / "shipped.py"))
+    inside = package / "models" / "mine.pt"
+    with pytest.raises(ValueError, match="never writes into itself") as refused:
+        calhouse.train_and_save("tutorial", inside, epochs=1)
+    assert str(refused.value) == (
+        f"{inside} is inside the installed calhouse package, which never writes into itself; "
+        "choose a file elsewhere"
+    )
+    monkeypatch.setattr(shipped, "models_dir", lambda: package / "models")
+    with pytest.raises(ValueError, match="are read-only to it") as refused:
+        calhouse.train_and_save("tutorial", epochs=1)
+    assert str(refused.value) == (
+        f"calhouse is installed, and its shipped weights ({package / 'models'}) are read-only "
+        "to it; give a destination (path=..., or --output FILE on the command line)"
+    )
+    assert sorted(p.name for p in package.rglob("*")) == ["models"]
+    # Without models/ beside it, the folder is a source checkout: saving there is allowed
+    # (checked as far as the destination; no training runs here).
+    (package / "models").rmdir()
+    assert shipped._destination(shipped.get_spec("tutorial"), inside, False) == inside

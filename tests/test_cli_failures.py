@@ -379,6 +379,11 @@ def _help(*argv: str, monkeypatch: pytest.MonkeyPatch, capsys) -> str:
 
 
 def test_help_texts(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # The description keeps its own lines (its example commands stay one per line).
+    monkeypatch.setenv("COLUMNS", "60")
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert cli.DESCRIPTION in capsys.readouterr().out
     top = _help(monkeypatch=monkeypatch, capsys=capsys)
     assert top.startswith("usage: calhouse [-h] {train,check} ... ")
     assert " ".join(cli.DESCRIPTION.split()) in top

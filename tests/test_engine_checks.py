@@ -392,3 +392,14 @@ def test_a_model_without_submodules_has_no_layer_to_name() -> None:
         ValueError, match=r"^unknown layer 'lin1'; the model's submodules are none$"
     ):
         engine.layer_conductance_dataset(NoSubmodules(), torch.randn(3, 4), "lin1")
+
+
+@pytest.mark.parametrize(
+    ("target", "got"),
+    [(torch.tensor([True, False, True]), "a tensor of dtype torch.bool"), ("a", "str 'a'")],
+)
+def test_a_target_of_another_kind_is_refused_in_full(target: object, got: str) -> None:
+    forms = "an int in 0..2, or one per row (a list or a 1-D integer tensor of 3)"
+    with pytest.raises(TypeError) as refused:
+        _table_checks.check_target(target, n_rows=3, n_outputs=3)
+    assert str(refused.value) == f"target must be {forms}, got {got}"
