@@ -409,6 +409,20 @@ def test_train_and_save_starts_a_pinned_process_with_the_recipe(
     }
     assert on_line == lines.append
     assert meta["loss_log"] == lines
+    assert meta["data"]["n_samples"] == 600  # the recipe's rows, not the whole table
+
+
+def test_training_in_the_pinned_process_shows_its_bar_on_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_pinned, "is_pinned", lambda: True)
+    for progress in (True, False):
+        path = tmp_path / f"{progress}.pt"
+        shipped._train_here(
+            name="tutorial", path=str(path), seed=1, epochs=1, overwrite=False, progress=progress
+        )
+        shown = "epoch" in capsys.readouterr().err
+        assert shown is progress
 
 
 def test_a_failed_pinned_process_is_one_error_with_its_last_line(

@@ -420,3 +420,51 @@ def test_help_texts(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
         "--no-retrain skip the retraining comparison",
     ):
         assert text in check, text
+
+
+def test_check_exactly_at_the_loaded_tolerance_is_ok(
+    shipped_meta: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Numbers whose difference is exact in floating point: 2**-20 apart, tolerance 2**-20.
+    monkeypatch.setattr(cli, "LOADED_RMSE_TOLERANCE", 2.0**-20)
+    monkeypatch.setattr(cli, "rmse", lambda *_args: 0.5)
+    shipped_meta["test_rmse"] = 0.5 + 2.0**-20
+    assert cli.main(["check", "--no-retrain"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "OK"
+
+
+def test_check_on_another_processor_compares_rmses_through_main(
+    shipped_meta: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    recorded = float(shipped_meta["test_rmse"])
+    monkeypatch.setattr(cli, "train_and_save", FakeTraining(test_rmse=recorded + 0.004))
+    monkeypatch.setattr(cli.platform, "machine", lambda: "arm64")
+    assert cli.main(["check"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2].startswith("this processor (arm64) is not x86-64, so pinned arithmetic")
+    assert out[-2].endswith(
+        f"retrained {recorded + 0.004:.8f}, shipped {recorded}, 0.004 apart (tolerance 0.01)"
+    )
+    assert out[-1] == "OK"
+
+
+def test_check_loads_each_model_with_its_own_class(capsys: pytest.CaptureFixture[str]) -> None:
+    """The standardized model carries the training set's means and scales in its module."""
+    assert cli.main(["check", "--model", "standardized", "--no-retrain"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "OK"
+
+
+def test_main_reads_the_command_line_when_given_no_arguments(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["calhouse", "trian"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "calhouse: error: unknown command 'trian' (expected: train, check); did you mean 'train'?\n"
+    )

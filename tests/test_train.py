@@ -219,7 +219,11 @@ def test_pinned_arithmetic_refuses_processor_specific_operations(call) -> None:
 def test_training_here_requires_a_pinned_process() -> None:
     if _pinned.is_pinned():
         pytest.skip("this test process was itself started in pinned arithmetic")
-    with pytest.raises(RuntimeError, match="this process is not pinned"):
+    message = (
+        "this process is not pinned (torch was started without ATEN_CPU_CAPABILITY=default); "
+        "train with train_and_save() or `calhouse train`"
+    )
+    with pytest.raises(RuntimeError, match=f"^{re.escape(message)}$"):
         shipped._train_here(
             name="tutorial", path="x.pt", seed=1, epochs=1, overwrite=False, progress=False
         )
