@@ -148,7 +148,7 @@ sphinx_gallery_conf = {
     # each is held to is its worker's own; its time is wall clock on a shared
     # machine, an upper bound. An example that measures time itself opts out
     # (``# sphinx_gallery_parallel = False``) and runs alone, first.
-    "parallel": True,
+    "parallel": -1,  # joblib's "every core"; True would follow Sphinx's -j instead
 }
 
 # -- HTML ---------------------------------------------------------------------

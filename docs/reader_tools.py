@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,12 @@ from typing import Any
 from docutils import nodes
 
 
-def captum_calls(source: str) -> list[str]:
-    """The Captum classes and functions an example's code calls, in the order first called."""
+@functools.lru_cache(maxsize=64)
+def captum_calls(source: str) -> tuple[str, ...]:
+    """The Captum classes and functions an example's code calls, in the order first called.
+
+    Cached by source: every example page asks about all the examples before it.
+    """
     tree = ast.parse(source)
     imported = {
         alias.asname or alias.name
@@ -45,7 +50,7 @@ def captum_calls(source: str) -> list[str]:
             continue
         if name not in called:
             called.append(name)
-    return called
+    return tuple(called)
 
 
 def taught_methods(examples: list[Path]) -> dict[str, list[str]]:
