@@ -68,6 +68,9 @@ def test_the_destination_keeps_the_old_bytes_until_the_new_ones_are_on_disk(
     written = Path(written_to[0])
     assert written.parent == tmp_path
     assert written != path
+    # Hidden, and named for its destination: a crash leaves a file that says what it was.
+    assert written.name.startswith(".model.pt.")
+    assert written.name.endswith(".tmp")
     assert path.read_bytes() == NEW
     assert _leftovers(tmp_path, path) == []
 
@@ -247,3 +250,27 @@ def test_check_writable_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(PermissionError, match=r"cannot write .*new\.pt: .* is not writable"):
         _io.check_writable(tmp_path / "deeper" / "new.pt")
     assert asked == [(tmp_path, os.W_OK | os.X_OK)]
+
+
+def test_metadata_is_sorted_indented_json_with_the_weights_digest(tmp_path: Path) -> None:
+    model = torch.nn.Linear(2, 1)
+    path = calhouse.save_model(model, tmp_path / "m.pt", metadata={"zeta": 1, "alpha": [1, 2]})
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert metadata_path(path).read_text(encoding="utf-8") == (
+        '{\n  "alpha": [\n    1,\n    2\n  ],\n  "weights_sha256": "'
+        + digest
+        + '",\n  "zeta": 1\n}\n'
+    )
+
+
+def test_without_metadata_a_json_file_beside_is_none_of_its_business(tmp_path: Path) -> None:
+    notes = tmp_path / "m.json"
+    notes.write_text("my own notes")
+    calhouse.save_model(torch.nn.Linear(2, 1), tmp_path / "m.pt")
+    assert notes.read_text() == "my own notes"
+    with pytest.raises(FileExistsError) as refused:
+        calhouse.save_model(torch.nn.Linear(2, 1), tmp_path / "m.pt")
+    assert str(refused.value) == (
+        f"{tmp_path / 'm.pt'} already exists; refusing to overwrite it "
+        "(pass overwrite=True, or --force on the command line)"
+    )

@@ -195,7 +195,11 @@ def test_pinned_linear_equals_torch_linear() -> None:
     x = torch.randn(7, 8)
     with _pinned.PinnedArithmetic():
         pinned = layer(x)
+        by_keyword = torch.nn.functional.linear(x, layer.weight, bias=layer.bias)
+        without_bias = torch.nn.functional.linear(x, layer.weight)
     torch.testing.assert_close(pinned, layer(x), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(by_keyword, layer(x), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(without_bias, x @ layer.weight.T, rtol=1e-6, atol=1e-6)
 
 
 def test_pinned_square_root_is_correctly_rounded() -> None:
@@ -205,7 +209,16 @@ def test_pinned_square_root_is_correctly_rounded() -> None:
         assert torch.equal(x.sqrt(), exact)
         y = x.clone()
         y.sqrt_()
+        # The optimizer's forms: a list of tensors at once, and in place.
+        pair = torch._foreach_sqrt([x, 4 * x])
+        z, w = x.clone(), 4 * x
+        torch._foreach_sqrt_([z, w])
     assert torch.equal(y, exact)
+    assert len(pair) == 2
+    assert torch.equal(pair[0], exact)
+    assert torch.equal(pair[1], 2 * exact)
+    assert torch.equal(z, exact)
+    assert torch.equal(w, 2 * exact)
 
 
 @pytest.mark.parametrize(
@@ -214,6 +227,15 @@ def test_pinned_square_root_is_correctly_rounded() -> None:
 def test_pinned_arithmetic_refuses_processor_specific_operations(call) -> None:
     with _pinned.PinnedArithmetic(), pytest.raises(RuntimeError, match="pinned arithmetic"):
         call(torch.ones(2, 2))
+
+
+def test_pinned_arithmetic_names_what_it_refuses() -> None:
+    message = (
+        "pinned arithmetic cannot compute tanh the same way on every processor; it supports "
+        "torch.nn.Linear, ReLU, sums, products and square roots"
+    )
+    with _pinned.PinnedArithmetic(), pytest.raises(RuntimeError, match=f"^{re.escape(message)}$"):
+        torch.tanh(torch.ones(2))
 
 
 def test_training_here_requires_a_pinned_process() -> None:
