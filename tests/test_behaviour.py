@@ -591,3 +591,46 @@ def test_the_installed_package_never_writes_into_itself(
     # (checked as far as the destination; no training runs here).
     (package / "models").rmdir()
     assert shipped._destination(shipped.get_spec("tutorial"), inside, False) == inside
+
+
+def test_fit_defaults_to_the_tutorials_recipe_and_passes_its_options_on(
+    split: calhouse.Split, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    def recorded(model, X, y, config, *, progress=None, log=None):  # noqa: ARG001
+        calls.append((config, progress, log))
+        return "trained"
+
+    monkeypatch.setattr(shipped, "train_model", recorded)
+    lines: list[str] = []
+    model, result = calhouse.fit(split, progress=True, log=lines.append)
+    assert result == "trained"
+    assert type(model) is calhouse.CaliforniaModel
+    assert calls == [(calhouse.MODELS["tutorial"].config, True, lines.append)]
+    with pytest.raises(TypeError) as refused:
+        calhouse.fit("split.csv")
+    assert str(refused.value) == "split must be a calhouse.Split (load_split()), got str"
+
+
+def test_versions_name_a_missing_distribution_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    def version(dist: str) -> str:
+        if dist == "captum":
+            raise metadata.PackageNotFoundError(dist)
+        return "1.0"
+
+    monkeypatch.setattr(metadata, "version", version)
+    found = _metadata.versions()
+    assert found["captum"] == "unknown"
+    assert found["torch"] == "1.0"
+
+
+def test_the_recorded_rmse_is_in_ordinary_arithmetic_outside_a_pinned_process(
+    split: calhouse.Split,
+) -> None:
+    if _pinned.is_pinned():
+        pytest.skip("this test process was itself started in pinned arithmetic")
+    model = calhouse.load_model()
+    assert _metadata.pinned_rmse(model, split) == calhouse.rmse(model, split.X_test, split.y_test)
