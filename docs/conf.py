@@ -143,12 +143,10 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "write_computation_times": False,
     "junit": "../sphinx-gallery-junit.xml",  # each example's result, beside the site
-    # Examples side by side, one per core, each in a worker process of its own
-    # (joblib's loky, which gives each worker one thread of torch). The peak RSS
-    # each is held to is its worker's own; its time is wall clock on a shared
-    # machine, an upper bound. An example that measures time itself opts out
-    # (``# sphinx_gallery_parallel = False``) and runs alone, first.
-    "parallel": -1,  # joblib's "every core"; True would follow Sphinx's -j instead
+    # Not "parallel": in a worker process the example's error message does not reach
+    # Sphinx's log, and abort_on_example_error then fails the build without naming the
+    # example (tried: 6 s faster). Side by side, examples would also skew each other's
+    # time and memory, which the budgets hold them to.
 }
 
 # -- HTML ---------------------------------------------------------------------

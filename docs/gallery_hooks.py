@@ -5,9 +5,8 @@ sphinx-gallery calls :func:`reset_example` before and after each example
 starts the recorders; after, it writes what they saw as ``<example>.run.json``,
 a file of its own beside sphinx-gallery's copy of the example (:class:`ExampleRun`):
 
-* the cost: wall-clock time and the peak resident set size of the
-  process that ran the example (a worker of sphinx-gallery's ``parallel``
-  option, or the build process itself) while it ran (:class:`PeakRSS`);
+* the cost: wall-clock time and the peak resident set size of the build
+  process while the example ran (:class:`PeakRSS`);
 * the provenance: the versions of calhouse, PyTorch, Captum and scikit-learn,
   the sha256 of each data file and model weights file the example read
   (:class:`FileRecorder`), and the statements of its text it checked
@@ -58,7 +57,7 @@ FONT_SIZE = 11
 #: and sphinx-gallery saving its figures and writing its page).
 MAX_SECONDS = 30
 
-#: Largest peak resident set size of the process running an example, while it runs.
+#: Largest peak resident set size of the build process while an example runs.
 MAX_RSS_BYTES = 2 * 1024**3
 
 #: Suffix of the record each executed example leaves beside its generated page.
@@ -114,10 +113,8 @@ class PeakRSS:
     set (VmHWM) and :meth:`stop` reads it: every page the example touched
     counts, however briefly, with no sampling. Elsewhere the figure is the
     process's peak since it started (``ru_maxrss``), an upper bound. Either way
-    it is the whole process's (the build process, Sphinx included, or a worker
-    of sphinx-gallery's ``parallel`` option, with what earlier examples left
-    there; ``start_bytes`` says how much that was), and child processes are
-    not counted.
+    it is the whole build process's, Sphinx included (``start_bytes`` says how
+    much that was), and child processes are not counted.
     """
 
     def __init__(self) -> None:
@@ -357,7 +354,7 @@ def over_budget(
         )
     if run.peak_rss_bytes > max_rss_bytes:
         problems.append(
-            f"{run.example} took its process's peak RSS to "
+            f"{run.example} took the build process's peak RSS to "
             f"{run.peak_rss_bytes / 2**20:,.0f} MiB ({run.rss_method}), over the budget of "
             f"{max_rss_bytes / 2**20:,.0f} MiB"
         )

@@ -118,9 +118,7 @@ losses = meta["epoch_losses"]
 fig = calhouse.plot_loss_curve(losses, log_every=meta["training"]["log_every"])
 plt.show()
 # sphinx_gallery_thumbnail_number = 1
-# sphinx_gallery_parallel = False
 # sphinx_gallery_start_ignore
-# Not side by side with other examples: this one measures CPU time (below).
 from page_checks import describe
 
 describe(

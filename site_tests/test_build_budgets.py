@@ -88,7 +88,7 @@ def test_a_smaller_budget_from_the_command_line_applies(
     app = _app(tmp_path, calhouse_example_max_rss_bytes=512 * 2**20)  # -D ...=536870912
     errors = [r.getMessage() for r in _build(app, caplog) if r.levelno >= logging.ERROR]
     assert [e.split(" (")[0] for e in errors] == [
-        "plot_01_demo.py took its process's peak RSS to 600 MiB"
+        "plot_01_demo.py took the build process's peak RSS to 600 MiB"
     ]
     assert app.statuscode == 1
 

@@ -109,7 +109,7 @@ def test_an_example_over_the_memory_budget_is_named_with_its_peak() -> None:
     problems = gallery_hooks.over_budget(_run(), max_rss_bytes=512 * MiB)
     assert problems == [
         (
-            "plot_99_demo.py took its process's peak RSS to 700 MiB (VmHWM), "
+            "plot_99_demo.py took the build process's peak RSS to 700 MiB (VmHWM), "
             "over the budget of 512 MiB"
         )
     ]
