@@ -585,3 +585,11 @@ def test_torchs_default_dtype_changes_nothing(method) -> None:
         torch.set_default_dtype(default)
     assert got.dtype == torch.float32
     assert torch.equal(got, expected)
+
+
+@pytest.mark.parametrize("n_rows", [2, 3])
+def test_noise_tunnel_with_one_baseline_per_row_equals_captum(model, rows, n_rows) -> None:
+    X, base = rows[:n_rows], rows[-n_rows:]
+    expected = plain(model, X, "noise_tunnel", baselines=base, seed=5)
+    got = engine.attribute_dataset(model, X, "noise_tunnel", baselines=base, seed=5)
+    assert close(got, expected)

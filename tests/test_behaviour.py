@@ -634,3 +634,28 @@ def test_the_recorded_rmse_is_in_ordinary_arithmetic_outside_a_pinned_process(
         pytest.skip("this test process was itself started in pinned arithmetic")
     model = calhouse.load_model()
     assert _metadata.pinned_rmse(model, split) == calhouse.rmse(model, split.X_test, split.y_test)
+
+
+def test_an_installed_package_finds_its_models_inside_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "site-packages" / "calhouse"
+    (package / "models").mkdir(parents=True)
+    monkeypatch.setattr(calhouse.model, "__file__", str(package / "model.py"))
+    assert calhouse.model.models_dir() == package / "models"
+    (package / "models").rmdir()  # a source checkout: the project's models/ beside the package
+    assert calhouse.model.models_dir() == tmp_path / "site-packages" / "models"
+
+
+def test_a_process_on_the_portable_kernels_counts_as_pinned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "DEFAULT")
+    assert _pinned.is_pinned()
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    assert not _pinned.is_pinned()
+
+
+def test_the_command_of_a_recipe_of_ones_own_names_it() -> None:
+    mine = dataclasses.replace(calhouse.MODELS["tutorial"], name="mine")
+    assert _metadata.command(mine) == "calhouse train --model mine"
