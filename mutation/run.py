@@ -84,6 +84,8 @@ PRELOAD = (
 
 # Statuses that mean the tests noticed the mutant (a timeout: it never finished).
 CAUGHT = ("killed", "timeout", "segfault")
+# The status of a mutant mutmut has made but not run yet.
+NOT_RUN = "not checked"
 
 
 def modules_to_mutate() -> list[str]:
@@ -240,6 +242,9 @@ def report(work: Path, fail_under: float, seconds: float) -> int:
     if not status:
         print("mutmut made no mutants")
         return 1
+    # A run stopped early leaves mutants it never ran: reported, not counted either way.
+    not_run = sorted(name for name, state in status.items() if state == NOT_RUN)
+    status = {name: state for name, state in status.items() if state != NOT_RUN}
     equivalent, stale = judged_equivalent(work, status)
     # Judged by rule rather than one by one: mutants that only change the device.
     device_only = set()
@@ -257,10 +262,13 @@ def report(work: Path, fail_under: float, seconds: float) -> int:
     counts = Counter(counted.values())
     caught = sum(counts[s] for s in CAUGHT)
     survivors = sorted(name for name, s in counted.items() if s not in CAUGHT)
-    modules = Counter(name.split(".x")[0] for name in status)
+    modules = Counter(name.split(".x")[0] for name in [*status, *not_run])
     print()
     print(f"mutation testing of calhouse/ ({len(modules)} modules), {seconds / 60:.1f} minutes")
-    print(f"  {len(status)} mutants, {len(equivalent)} judged equivalent ({EQUIVALENT.name})")
+    print(
+        f"  {len(status) + len(not_run)} mutants, {len(equivalent)} judged equivalent "
+        f"({EQUIVALENT.name})"
+    )
     if device_only:
         print(
             f"  {len(device_only)} surviving mutants only keep tensors or models on the CPU "
@@ -268,6 +276,11 @@ def report(work: Path, fail_under: float, seconds: float) -> int:
             "accelerator, and not counted"
         )
     print(f"  by status (equivalent ones left out): {dict(sorted(counts.items()))}")
+    if not_run:
+        print(
+            f"  {len(not_run)} mutants not run (the run was stopped): "
+            f"{dict(sorted(Counter(n.split('.x')[0] for n in not_run).items()))}"
+        )
     for line in stale:
         print(f"  stale judgement, counted as a mutant: {line}")
     if survivors:
