@@ -545,3 +545,34 @@ def test_seed_models_are_the_tutorials_recipe_with_their_seed(path: Path) -> Non
     assert meta["arithmetic"] == tutorial["arithmetic"]
     assert meta["weights_sha256"] == file_digest(path)
     calhouse.load_model(path)  # checked against its sha256, weights only
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "error", "message"),
+    [
+        (
+            torch.zeros(10, 7),
+            torch.zeros(10, 1),
+            ValueError,
+            "X_train must have 8 columns (MedInc, HouseAge, ..., Longitude), got 7",
+        ),
+        (
+            torch.zeros(10, 8),
+            torch.zeros(10, 1, dtype=torch.float64),
+            TypeError,
+            "y_train must be a float32 torch.Tensor of shape (n_samples, 1)",
+        ),
+        (
+            torch.zeros(10, 8),
+            torch.full((10, 1), float("nan")),
+            ValueError,
+            "y_train must be finite; it contains NaN or infinite values",
+        ),
+    ],
+)
+def test_train_model_refuses_bad_tables_in_full(X, y, error, message) -> None:
+    model = calhouse.CaliforniaModel()
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        calhouse.train_model(model, X, y, calhouse.TrainingConfig(epochs=1))
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
