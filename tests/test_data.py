@@ -245,3 +245,23 @@ def test_tables_with_non_finite_values_are_refused(value: float) -> None:
     X[2, 4] = value
     with pytest.raises(ValueError, match=r"row 2, column 4 \(Population\) is .*1 non-finite"):
         calhouse.rmse(calhouse.CaliforniaModel(), X, torch.zeros(4, 1))
+
+
+def test_load_split_defaults_and_limits_in_full(raw_file) -> None:
+    split = calhouse.load_split(path=raw_file)
+    assert (len(split.X_train), len(split.X_test)) == (420, 180)  # the tutorial's 600 rows
+    assert split.feature_names == calhouse.FEATURE_NAMES
+    smallest = calhouse.load_split(2, path=raw_file)
+    assert (len(smallest.X_train), len(smallest.X_test)) == (1, 1)
+    assert len(calhouse.load_split(20640, path=raw_file).X_train) == 14448
+    refusals = [
+        ({"n_samples": 1}, ValueError, "n_samples must be in [2, 20640] or None, got 1"),
+        ({"n_samples": 20641}, ValueError, "n_samples must be in [2, 20640] or None, got 20641"),
+        ({"test_size": 1.0}, ValueError,
+         "test_size must be a fraction strictly between 0 and 1, got 1.0"),
+        ({"data": "x"}, TypeError,
+         "data must be a CaliforniaHousing (load_california()), got 'x'"),
+    ]  # fmt: skip
+    for kwargs, error, message in refusals:
+        with pytest.raises(error, match=f"^{re.escape(message)}$"):
+            calhouse.load_split(path=raw_file, **kwargs)
