@@ -321,3 +321,31 @@ def test_standardized_weights_do_not_load_into_the_plain_model() -> None:
         calhouse.load_model(path)
     loaded = calhouse.load_model(path, calhouse.StandardizedCaliforniaModel())
     assert float(loaded.scale.min()) > 0
+
+
+def test_load_model_refusals_in_full(tmp_path: Path) -> None:
+    shipped = calhouse.MODELS["tutorial"].path
+    whole = tmp_path / "whole.pt"
+    torch.save(torch.nn.Linear(2, 1), whole)  # the module itself, pickled
+    missing = tmp_path / "missing.pt"
+    again = (
+        "Train it again with `calhouse train` (`calhouse train --help` lists the models and "
+        "options), or reinstall calhouse for its shipped weights."
+    )
+    cases = [
+        ((shipped, "x"), TypeError, "model must be a torch.nn.Module to load into, got str"),
+        ((shipped.with_suffix(".json"),), ValueError,
+         (f"{shipped.with_suffix('.json')} is the metadata; give the weights file beside it, "
+         f"{shipped}")),
+        ((missing,), FileNotFoundError,
+         (f"{missing}: no such model file. Train it with `calhouse train --output {missing}`, "
+         "or call calhouse.load_or_train_model() to train it on first use.")),
+        ((whole,), calhouse.ModelFileError,
+         (f"{whole}: holds Python objects besides tensors, which could run code when loaded; "
+         "calhouse loads weights only and refuses it. Use a file saved from a state_dict "
+         f"(calhouse.save_model). {again}")),
+    ]  # fmt: skip
+    for args, error, message in cases:
+        with pytest.raises(error) as refused:
+            calhouse.load_model(*args)
+        assert str(refused.value) == message
