@@ -349,3 +349,14 @@ def test_load_model_refusals_in_full(tmp_path: Path) -> None:
         with pytest.raises(error) as refused:
             calhouse.load_model(*args)
         assert str(refused.value) == message
+
+
+def test_a_reader_forcing_full_unpickling_still_gets_weights_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch's TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD applies where weights_only is left unset."""
+    whole = tmp_path / "whole.pt"
+    torch.save(torch.nn.Linear(2, 1), whole)
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    with pytest.raises(calhouse.ModelFileError, match="calhouse loads weights only"):
+        calhouse.load_model(whole)
