@@ -178,6 +178,9 @@ def run_pinned(
             errors.append(text := decoder.decode(chunk))
             sys.stderr.write(text)
             sys.stderr.flush()
+        if tail := decoder.decode(b"", final=True):  # a character cut off at the end
+            errors.append(tail)
+            sys.stderr.write(tail)
 
     command = [sys.executable, "-c", _CHILD, function, json.dumps(dict(kwargs))]
     with subprocess.Popen(

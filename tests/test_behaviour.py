@@ -463,16 +463,16 @@ def test_run_pinned_starts_a_pinned_process_and_passes_its_output_on(
     command = (
         "echo $ATEN_CPU_CAPABILITY $OMP_NUM_THREADS $MKL_NUM_THREADS $PYTHONUNBUFFERED "
         "$PYTHONIOENCODING; echo 'second line  '; echo MAX; echo to stderr >&2; "
-        "printf 'not UTF-8: \\377\\n' >&2; exit 3"
+        "printf 'not UTF-8: \\377\\n' >&2; printf 'cut: \\303' >&2; exit 3"
     )
     child = _pinned.run_pinned("os:system", {"command": command}, on_line=lines.append)
     assert lines == ["default 1 1 1 utf-8", "second line  ", "MAX"]  # only the newline goes
     assert child.stdout == "default 1 1 1 utf-8\nsecond line  \nMAX\n"
-    assert child.stderr == "to stderr\nnot UTF-8: \ufffd\n"
+    assert child.stderr == "to stderr\nnot UTF-8: \ufffd\ncut: \ufffd"
     assert child.returncode == 0  # os.system returned the shell's status; python exited 0
     assert child.args[0] == sys.executable
     assert child.args[-2] == "os:system"
-    assert capfd.readouterr().err == "to stderr\nnot UTF-8: \ufffd\n"
+    assert capfd.readouterr().err == "to stderr\nnot UTF-8: \ufffd\ncut: \ufffd"
     failed = _pinned.run_pinned("os:_exit", {"status": 4})
     assert failed.returncode == 4
 
