@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-# One fresh venv (a minute of pip) serves every test here: they run on one worker.
+# One fresh venv (a minute of pip) serves every test here: they run on one worker. The
+# fixture is session-scoped: that worker runs other modules' tests in between, and a
+# module-scoped fixture would be torn down at each switch and the venv made again.
 pytestmark = pytest.mark.xdist_group("reader_venv")
 
 
@@ -42,7 +44,7 @@ def _reader_env(**extra: str) -> dict[str, str]:
     return {**env, "MPLBACKEND": "Agg", **extra}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reader(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with calhouse installed from the site's downloads; its python."""
     home = tmp_path_factory.mktemp("reader")
@@ -58,7 +60,9 @@ def reader(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     result = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "-c", str(pins), str(wheel)],
+        # The install page's command; --no-compile skips byte-compiling every installed
+        # module (most of the time pip takes for torch): Python compiles what it imports.
+        [str(python), "-m", "pip", "install", "-q", "--no-compile", "-c", str(pins), str(wheel)],
         cwd=home,
         env=_reader_env(),
         capture_output=True,

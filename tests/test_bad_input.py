@@ -20,6 +20,8 @@ import pytest
 import calhouse
 
 # Every test reads the same two runs of all the bad inputs (a minute): one worker of pytest-xdist.
+# The fixtures are session-scoped: that worker also runs other modules' tests in between,
+# and pytest would tear a module-scoped fixture down at each switch and run it again.
 pytestmark = [pytest.mark.usefixtures("raw_file"), pytest.mark.xdist_group("bad_input")]
 
 SETUP = """
@@ -122,7 +124,7 @@ def _digests(folder: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with a good model file, its metadata, and broken ones."""
     import torch
@@ -144,7 +146,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(scratch: Path) -> dict[str, dict[str, list[str]]]:
     """What each call raised, plainly and under ``python -O``; files checked unchanged."""
     calls = json.dumps({name: call for name, (call, _, _) in CASES.items()})

@@ -56,11 +56,13 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 # --- the shipped bytes, in pinned arithmetic
 
 
-# The tests of one retraining (a minute) run on one worker of pytest-xdist.
+# The tests of one retraining (a minute) run on one worker of pytest-xdist. Its fixture is
+# session-scoped: the worker runs other modules' tests in between, and a module-scoped
+# fixture would be torn down at each switch and the model trained again.
 RETRAINED_GROUP = pytest.mark.xdist_group("retrained")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def retrained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """The tutorial's model trained again through load_or_train_model (a pinned process)."""
     path = tmp_path_factory.mktemp("retrained") / "models" / "california_model.pt"
@@ -254,7 +256,7 @@ def test_training_here_requires_a_pinned_process() -> None:
 # --- portable behaviour of the recipe (the same on every processor)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def short_run(split: calhouse.Split) -> tuple[torch.nn.Module, calhouse.TrainingResult]:
     lines: list[str] = []
     model, result = calhouse.fit(split, "tutorial", log=lines.append)
