@@ -8,6 +8,11 @@ gallery's figures (:mod:`calhouse.plotting`) and a scikit-learn wrapper
 (:mod:`calhouse.estimator`). The examples keep Captum's own calls in view.
 """
 
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
 from calhouse.attribution import METHODS, attribute_dataset, layer_conductance_dataset
 from calhouse.data import (
     FEATURE_NAMES,
@@ -19,7 +24,6 @@ from calhouse.data import (
     load_california,
     load_split,
 )
-from calhouse.estimator import TorchRegressor
 from calhouse.model import (
     CaliforniaModel,
     ModelFileError,
@@ -36,6 +40,9 @@ from calhouse.plotting import (
 )
 from calhouse.shipped import MODELS, fit, load_or_train_model, train_and_save
 from calhouse.train import TrainingConfig, TrainingResult, rmse, train_model
+
+if TYPE_CHECKING:
+    from calhouse.estimator import TorchRegressor
 
 __version__ = "0.1.0"
 
@@ -71,3 +78,22 @@ __all__ = [
     "train_and_save",
     "train_model",
 ]
+
+
+def __getattr__(name: str) -> type[TorchRegressor]:
+    """``calhouse.TorchRegressor``, imported on first use (PEP 562).
+
+    It needs scikit-learn's base classes, whose import (SciPy's with it) takes about
+    as long as torch's; a process that trains or explains a model never pays for it.
+    """
+    if name == "TorchRegressor":
+        from calhouse.estimator import TorchRegressor
+
+        return TorchRegressor
+    raise AttributeError(
+        f"module 'calhouse' has no attribute {name!r}", name=name, obj=sys.modules[__name__]
+    )
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -10,6 +10,8 @@ import doctest
 import importlib
 import importlib.resources
 import pkgutil
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -28,6 +30,31 @@ def test_the_package_exports_at_most_30_names() -> None:
     assert "__version__" not in calhouse.__all__
     missing = [name for name in calhouse.__all__ if not hasattr(calhouse, name)]
     assert missing == []
+
+
+def test_importing_calhouse_leaves_scikit_learn_until_the_estimator_is_used() -> None:
+    """A process that trains or explains a model does not pay for scikit-learn and SciPy."""
+    code = (
+        "import sys, calhouse\n"
+        "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))\n"
+        "print('TorchRegressor' in dir(calhouse), calhouse.TorchRegressor.__module__)\n"
+        "print('sklearn' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines() == ["[]", "True calhouse.estimator", "True"]
+    from calhouse import TorchRegressor
+
+    assert TorchRegressor is calhouse.estimator.TorchRegressor
+
+
+def test_an_unknown_name_of_the_package_is_an_attribute_error_with_a_suggestion() -> None:
+    with pytest.raises(AttributeError) as raised:
+        calhouse.TorchRegresor  # noqa: B018
+    assert str(raised.value) == "module 'calhouse' has no attribute 'TorchRegresor'"
+    assert (raised.value.name, raised.value.obj) == ("TorchRegresor", calhouse)
+    assert not hasattr(calhouse, "estimator_class")
 
 
 @pytest.mark.parametrize("module", MODULES)
