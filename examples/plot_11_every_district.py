@@ -211,10 +211,11 @@ def plot_maps(maps, label="attribution ($100,000)"):
     fig, axes = plt.subplots(1, 2, figsize=(9.6, 5), sharey=True, layout="constrained")
     for ax, (title, values) in zip(axes, maps.items(), strict=True):
         order = values.abs().argsort()
+        # NumPy arrays for matplotlib: given tensors, it walks them element by element.
         points = ax.scatter(
-            longitude[order],
-            latitude[order],
-            c=values[order],
+            longitude[order].numpy(),
+            latitude[order].numpy(),
+            c=values[order].numpy(),
             cmap="RdBu_r",
             vmin=-limit,
             vmax=limit,
