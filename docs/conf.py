@@ -12,7 +12,6 @@ reruns), ``page_checks.py`` (the examples' hidden checks of their statements),
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -144,13 +143,11 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "write_computation_times": False,
     "junit": "../sphinx-gallery-junit.xml",  # each example's result, beside the site
+    # Not "parallel": in a worker process the example's error message does not reach
+    # Sphinx's log, and abort_on_example_error then fails the build without naming the
+    # example (tried: 6 s faster). Side by side, examples would also skew each other's
+    # time and memory, which the budgets hold them to.
 }
-# Examples run side by side in worker processes, one per core up to four (each holds
-# torch and its data: about 0.5-1 GiB); with one core, they run in the build's process. A
-# worker's message about a failing example bypasses Sphinx's log: gallery_hooks makes
-# it plain text, so that the build's output still names the example and its error.
-# Time and peak memory are measured per example in its worker, against the same budgets.
-sphinx_gallery_conf["parallel"] = min(4, os.cpu_count() or 1)
 
 # -- HTML ---------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import sys
@@ -383,19 +382,6 @@ def _example_copy(gallery_conf: dict, fname: str) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
-def _plain_messages_in_a_worker() -> None:
-    """Plain text for what sphinx-gallery logs in a worker process of its parallel mode.
-
-    No Sphinx handler exists there: a failing example's message goes to stderr
-    through Python's last-resort handler, untouched, and Sphinx's colour codes
-    would split the example's name from "unexpectedly failed to execute".
-    """
-    if multiprocessing.parent_process() is not None:
-        from sphinx.util.console import nocolor
-
-        nocolor()
-
-
 def reset_example(gallery_conf: dict, fname: str, when: str) -> None:
     """Prepare the interpreter before each example runs, and record the run after.
 
@@ -407,7 +393,6 @@ def reset_example(gallery_conf: dict, fname: str, when: str) -> None:
     statements start. After: they stop, and the :class:`ExampleRun` is written.
     """
     if when == "before":
-        _plain_messages_in_a_worker()
         mpl.rcParams["font.size"] = FONT_SIZE
         warnings.filterwarnings(
             "ignore",
