@@ -64,19 +64,10 @@ def docs_env() -> dict[str, str]:
     return {**data_env(), "SOURCE_DATE_EPOCH": source_date_epoch()}
 
 
-# pip byte-compiles every module it installs unless told not to: for torch's thousands of
-# files that is most of the install (torch alone, here on a busy machine: 66 s, and 26 s
-# with --no-compile). Python compiles a module when it is first imported instead, so only
-# what runs is compiled, once per venv.
-NO_COMPILE = ("--no-compile",)
-
-
 def install(session: nox.Session, *groups: str, editable: bool = False) -> None:
     """Install calhouse (and the given dependency groups) with the pinned versions."""
     project = ("-e", ".") if editable else (".",)
-    session.install(
-        *NO_COMPILE, *CONSTRAINTS, *project, *nox.project.dependency_groups(PYPROJECT, *groups)
-    )
+    session.install(*CONSTRAINTS, *project, *nox.project.dependency_groups(PYPROJECT, *groups))
 
 
 @nox.session
@@ -225,7 +216,6 @@ def mutants(session: nox.Session) -> None:
     """
     # calhouse itself is not installed: the tests import mutmut's mutated copy.
     session.install(
-        *NO_COMPILE,
         *CONSTRAINTS,
         *PYPROJECT["project"]["dependencies"],
         *nox.project.dependency_groups(PYPROJECT, "mutants"),

@@ -60,9 +60,7 @@ def reader(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     result = subprocess.run(
-        # The install page's command; --no-compile skips byte-compiling every installed
-        # module (most of the time pip takes for torch): Python compiles what it imports.
-        [str(python), "-m", "pip", "install", "-q", "--no-compile", "-c", str(pins), str(wheel)],
+        [str(python), "-m", "pip", "install", "--quiet", "-c", str(pins), str(wheel)],
         cwd=home,
         env=_reader_env(),
         capture_output=True,
