@@ -174,13 +174,15 @@ def run_pinned(
         # Whatever has arrived, as it arrives: a text stream's read(n) would wait
         # for n characters, and hold back the end of a progress bar's line.
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        while chunk := os.read(stream.fileno(), 65536):
-            errors.append(text := decoder.decode(chunk))
-            sys.stderr.write(text)
-            sys.stderr.flush()
-        if tail := decoder.decode(b"", final=True):  # a character cut off at the end
-            errors.append(tail)
-            sys.stderr.write(tail)
+        while True:
+            chunk = os.read(stream.fileno(), 65536)
+            # At the end (b""), a character cut off by the child's exit is flushed too.
+            if text := decoder.decode(chunk, final=not chunk):
+                errors.append(text)
+                sys.stderr.write(text)
+                sys.stderr.flush()
+            if not chunk:
+                return
 
     command = [sys.executable, "-c", _CHILD, function, json.dumps(dict(kwargs))]
     with subprocess.Popen(
