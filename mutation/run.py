@@ -60,7 +60,6 @@ DESELECTED = (
     "tests/test_train.py::test_pinned_training_tells_the_tutorials_story",
     "tests/test_train.py::test_load_or_train_loads_once_trained",
     "tests/test_train.py::test_pinned_bytes_do_not_depend_on_the_callers_kernels",
-    "tests/test_train.py::test_full_recipe_from_other_kernels_gives_the_shipped_bytes",
     "tests/test_train.py::test_without_pinning_the_bytes_depend_on_the_kernels",
     "tests/test_train.py::test_other_shipped_recipes_give_their_shipped_bytes",
 )

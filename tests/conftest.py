@@ -53,3 +53,34 @@ def model() -> torch.nn.Module:
 def file_digest(path: Path) -> str:
     """sha256 of a file, to show that a failed call left it unchanged."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# Why a grouped test cannot run on this worker, when its group does not hold.
+_LOST_GROUP = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a worker of ``--dist loadgroup``: find the grouped tests whose group would not hold.
+
+    A group's tests share a costly session fixture (a retraining, a venv) on one
+    worker. pytest-xdist marks them by appending ``@group`` to their node ids, which
+    pytest 9.2 no longer takes (pytest-xdist#1386): the tests are then spread over
+    the workers and each builds the fixture again, silently. constraints.txt pins
+    a pytest that works; this check keeps an upgrade from undoing it unseen.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+            item.stash[_LOST_GROUP] = (
+                f"pytest-xdist's --dist loadgroup does not group with pytest "
+                f"{pytest.__version__} (pytest-xdist#1386): pin a pytest that works"
+            )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a grouped test whose group does not hold, before its costly fixtures."""
+    if _LOST_GROUP in item.stash:
+        pytest.fail(item.stash[_LOST_GROUP], pytrace=False)
