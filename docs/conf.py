@@ -12,6 +12,7 @@ reruns), ``page_checks.py`` (the examples' hidden checks of their statements),
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -143,11 +144,14 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "write_computation_times": False,
     "junit": "../sphinx-gallery-junit.xml",  # each example's result, beside the site
-    # Not "parallel": in a worker process the example's error message does not reach
-    # Sphinx's log, and abort_on_example_error then fails the build without naming the
-    # example (tried: 6 s faster). Side by side, examples would also skew each other's
-    # time and memory, which the budgets hold them to.
 }
+# Examples run side by side in worker processes, one per core up to four (each holds
+# torch and its data: about 0.5-1 GiB); with one core, they run in the build's process.
+# gallery_hooks prepares a worker before its first example's clock starts (the
+# libraries the build's process has already imported) and makes a failing example's
+# message, which bypasses Sphinx's log there, plain text that names the example. Time
+# and peak memory are measured per example in its worker, against the same budgets.
+sphinx_gallery_conf["parallel"] = min(4, os.cpu_count() or 1)
 
 # -- HTML ---------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
