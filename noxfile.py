@@ -64,16 +64,26 @@ def docs_env() -> dict[str, str]:
     return {**data_env(), "SOURCE_DATE_EPOCH": source_date_epoch()}
 
 
-def install(session: nox.Session, *groups: str, editable: bool = False) -> None:
-    """Install calhouse (and the given dependency groups) with the pinned versions."""
+def install(
+    session: nox.Session, *groups: str, editable: bool = False, byte_compile: bool = True
+) -> None:
+    """Install calhouse (and the given dependency groups) with the pinned versions.
+
+    ``byte_compile=False`` for an environment that never imports what it installs
+    (pip's byte-compiling is a third of the time torch takes to install).
+    """
     project = ("-e", ".") if editable else (".",)
-    session.install(*CONSTRAINTS, *project, *nox.project.dependency_groups(PYPROJECT, *groups))
+    options = () if byte_compile else ("--no-compile",)
+    session.install(
+        *options, *CONSTRAINTS, *project, *nox.project.dependency_groups(PYPROJECT, *groups)
+    )
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff (lint and format check) and mypy --strict over calhouse/."""
-    install(session, "lint")
+    # mypy reads the libraries' sources; nothing installed here is imported.
+    install(session, "lint", byte_compile=False)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
@@ -92,7 +102,7 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *XDIST, *session.posargs, env=data_env())
 
 
-def install_editable_once(session: nox.Session, *groups: str) -> None:
+def install_editable_once(session: nox.Session, groups: tuple[str, ...]) -> None:
     """Install calhouse in editable mode with the groups, unless the venv already has them.
 
     An editable install follows the code as it changes, so it needs redoing only
@@ -100,16 +110,32 @@ def install_editable_once(session: nox.Session, *groups: str) -> None:
     pyproject.toml, constraints.txt and the groups, and pip (several seconds per
     run) is skipped while the stamp matches.
     """
-    digest = hashlib.sha256(f"{ROOT}|{' '.join(groups)}".encode())
-    for name in ("pyproject.toml", "constraints.txt"):
-        digest.update((ROOT / name).read_bytes())
-    stamp = Path(session.virtualenv.location) / "calhouse-install.sha256"
-    if stamp.is_file() and stamp.read_text() == digest.hexdigest():
+    stamp = Path(session.virtualenv.location) / INSTALL_STAMP
+    if is_current(stamp, groups):
         session.log("calhouse (editable) and its tools are installed and current")
         return
     install(session, *groups, editable=True)
-    stamp.write_text(digest.hexdigest())
+    stamp.write_text(install_digest(groups))
 
+
+INSTALL_STAMP = "calhouse-install.sha256"
+
+
+def install_digest(groups: tuple[str, ...]) -> str:
+    """The hash of what an editable install with the groups depends on."""
+    digest = hashlib.sha256(f"{ROOT}|{' '.join(groups)}".encode())
+    for name in ("pyproject.toml", "constraints.txt"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def is_current(stamp: Path, groups: tuple[str, ...]) -> bool:
+    """Whether the venv of the stamp has the groups installed with today's pins."""
+    return stamp.is_file() and stamp.read_text() == install_digest(groups)
+
+
+# The docs session's environment also holds the browser tests' tools: ``site`` runs in it.
+DOCS_GROUPS = ("docs", "browser")
 
 # Nitpicky, every warning an error, all problems reported in one run.
 SPHINX_BUILD = ("sphinx-build", "-n", "-W", "--keep-going", "-T", "-b", "html", "docs")
@@ -125,7 +151,7 @@ def docs(session: nox.Session) -> None:
     these stale (sphinx-doc/sphinx#12599 drops the index entries of pages it
     does not write), and ``nox -s site`` requires the same bytes as a clean build.
     """
-    install_editable_once(session, "docs")
+    install_editable_once(session, DOCS_GROUPS)
     html = ROOT / "docs" / "_build" / "html"
     (html / "searchindex.js").unlink(missing_ok=True)
     shutil.rmtree(html / "_modules", ignore_errors=True)
@@ -135,7 +161,7 @@ def docs(session: nox.Session) -> None:
 @nox.session(name="docs_fast")
 def docs_fast(session: nox.Session) -> None:
     """Build the site into docs/_build/html-fast without running the examples."""
-    install_editable_once(session, "docs")
+    install_editable_once(session, DOCS_GROUPS)
     session.run(
         *SPHINX_BUILD,
         "docs/_build/html-fast",
@@ -153,11 +179,22 @@ NOT_SOURCES = shutil.ignore_patterns(
 )  # fmt: skip
 
 
-@nox.session
+def docs_environment(session: nox.Session) -> Path:
+    """The bin folder of the docs session's environment, which must be current."""
+    venv = (session.env_dir.parent / "docs").absolute()
+    if not is_current(venv / INSTALL_STAMP, DOCS_GROUPS):
+        session.error(f"{venv}: no current docs environment there: run `nox -s docs site`")
+    return venv / ("Scripts" if os.name == "nt" else "bin")
+
+
+# No environment of its own: it runs in the docs session's (a second one would install
+# the same torch, Sphinx and libraries again, a minute and a half).
+@nox.session(venv_backend="none")
 def site(session: nox.Session) -> None:
     """The built site as readers get it: a clean rebuild must match it, then browser tests.
 
-    Run it after ``docs`` (``nox -s docs site``; plain ``nox`` does). A copy of
+    Run it after ``docs`` (``nox -s docs site``; plain ``nox`` does), in whose
+    environment it runs (``docs`` installs the browser tests' tools). A copy of
     the sources is built from clean into docs/_build/clean/html, and every file
     of that build and of docs/_build/html (pages, downloads, images) must be
     byte-identical. Then pytest runs site_tests/ against docs/_build/html,
@@ -170,17 +207,22 @@ def site(session: nox.Session) -> None:
     """
     if not (ROOT / "docs" / "_build" / "html" / "index.html").is_file():
         session.error("no site in docs/_build/html: build it first (nox -s docs site)")
-    install_editable_once(session, "docs", "browser")
-    env = docs_env()
+    bin_dir = docs_environment(session)
+    python = str(bin_dir / "python")
+    env = {
+        **docs_env(),
+        "VIRTUAL_ENV": str(bin_dir.parent),
+        "PATH": os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
+    }
     clean = ROOT / "docs" / "_build" / "clean"
     shutil.rmtree(clean, ignore_errors=True)
     shutil.copytree(ROOT, clean / "src", ignore=NOT_SOURCES)
     with session.chdir(clean / "src"):
-        session.run(*SPHINX_BUILD, str(clean / "html"), "-q", env=env)
-    session.run("python", "site_tests/compare_builds.py", "docs/_build/html", str(clean / "html"))
+        session.run(python, "-m", "sphinx", *SPHINX_BUILD[1:], str(clean / "html"), "-q", env=env)
+    session.run(python, "site_tests/compare_builds.py", "docs/_build/html", str(clean / "html"))
     session.run(
-        "pytest",
-        "site_tests",
+        python,
+        *("-m", "pytest", "site_tests"),
         *XDIST,
         *session.posargs,
         env={**env, "CALHOUSE_SITE": "docs/_build/html"},
