@@ -69,14 +69,28 @@ def install(
 ) -> None:
     """Install calhouse (and the given dependency groups) with the pinned versions.
 
-    ``byte_compile=False`` for an environment that never imports what it installs
-    (pip's byte-compiling is a third of the time torch takes to install).
+    pip byte-compiles what it installs file by file, on one core: two thirds of
+    the time torch takes to install. It installs without, and ``compileall``
+    compiles the environment's libraries on every core (files compiled already
+    are skipped); ``byte_compile=False`` for an environment that never imports
+    what it installs. Compiling them is not left to the first imports: where
+    PYTHONDONTWRITEBYTECODE is set, every process would compile torch again.
     """
     project = ("-e", ".") if editable else (".",)
-    options = () if byte_compile else ("--no-compile",)
     session.install(
-        *options, *CONSTRAINTS, *project, *nox.project.dependency_groups(PYPROJECT, *groups)
+        "--no-compile", *CONSTRAINTS, *project, *nox.project.dependency_groups(PYPROJECT, *groups)
     )
+    if byte_compile:
+        purelib = session.run(
+            "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", silent=True
+        )
+        # -qq: a library's file that does not compile (a template, an old syntax) is
+        # skipped in silence, as pip skips it, and makes the exit status 1.
+        session.run(
+            *("python", "-W", "ignore", "-m", "compileall", "-qq", "-j", "0"),
+            str(purelib).strip(),
+            success_codes=[0, 1],
+        )
 
 
 @nox.session

@@ -78,6 +78,13 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     assert not errors, f"console errors: {errors}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Grouped tests first: a group runs on one worker, one test after another, and the
+    reader's venv (installed, then used by three tests) is the longest such chain; started
+    last, it would keep one worker busy while the other has nothing left to do."""
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """On a worker of pytest-xdist: hand the pages' weights to the controller."""
     if hasattr(session.config, "workeroutput"):

@@ -221,6 +221,28 @@ def test_an_unnamed_link_is_reported_by_axe(browser: Browser, copy: Path, copy_u
     )
 
 
+def test_faint_code_is_reported_by_axe_once_per_look(
+    browser: Browser, copy: Path, copy_url: str
+) -> None:
+    # Keywords too faint on the code's background: axe checks a sample of each look of
+    # code (sitecheck.SAMPLE), and must still find them.
+    page_path = "auto_examples/plot_01_data.html"
+    plant(copy / page_path, "<style>div.highlight .k { color: #d8d8d8 !important; }</style>")
+    page = browser.new_page(color_scheme="light")
+    try:
+        page.goto(copy_url + page_path, wait_until="load")
+        keywords = page.locator("div.highlight .k").count()
+        violations = sitecheck.axe_violations(page)
+        left = page.locator(f"[{sitecheck.SAMPLE}]").count()
+    finally:
+        page.close()
+    assert keywords > 10
+    assert [v["id"] for v in violations] == ["color-contrast"]
+    (node,) = violations[0]["nodes"]  # one look of keyword: one element reported
+    assert node["html"].startswith('<span class="k">')
+    assert left == 0  # the page is left as it was
+
+
 def test_a_line_too_long_for_the_column_is_reported(
     browser: Browser, copy: Path, copy_url: str
 ) -> None:
