@@ -15,12 +15,16 @@ from pathlib import Path
 
 import nox
 
-nox.needs_version = ">=2025.2.9"
+# --parallel, allow_parallel and requires, as used here.
+nox.needs_version = ">=2026.10.20"
 nox.options.default_venv_backend = "venv"
 # Keep each session's environment between runs; pip still brings it up to date
 # with constraints.txt on every run, so a change of pins is never missed.
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["lint", "tests", "docs", "site"]
+# ``nox -j auto`` (the README's test command) runs lint, tests and docs side by side,
+# each in its own process, their output shown as each ends: a lot of their time is pip
+# on one core. site runs alone, after docs (its rebuild and its browser use every core).
 
 ROOT = Path(__file__).resolve().parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -93,7 +97,7 @@ def install(
         )
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 def lint(session: nox.Session) -> None:
     """Ruff (lint and format check) and mypy --strict over calhouse/."""
     # mypy reads the libraries' sources; nothing installed here is imported.
@@ -109,7 +113,7 @@ def lint(session: nox.Session) -> None:
 XDIST = ("-n", "auto", "--dist", "loadgroup")
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 def tests(session: nox.Session) -> None:
     """The test suite, against calhouse installed as a user installs it."""
     install(session, "test")
@@ -155,7 +159,7 @@ DOCS_GROUPS = ("docs", "browser")
 SPHINX_BUILD = ("sphinx-build", "-n", "-W", "--keep-going", "-T", "-b", "html", "docs")
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 def docs(session: nox.Session) -> None:
     """Build the site into docs/_build/html, running every example.
 
@@ -203,12 +207,12 @@ def docs_environment(session: nox.Session) -> Path:
 
 # No environment of its own: it runs in the docs session's (a second one would install
 # the same torch, Sphinx and libraries again, a minute and a half).
-@nox.session(venv_backend="none")
+@nox.session(venv_backend="none", requires=["docs"])
 def site(session: nox.Session) -> None:
     """The built site as readers get it: a clean rebuild must match it, then browser tests.
 
-    Run it after ``docs`` (``nox -s docs site``; plain ``nox`` does), in whose
-    environment it runs (``docs`` installs the browser tests' tools). A copy of
+    ``docs`` runs first (``requires``); site runs in its environment (``docs``
+    installs the browser tests' tools). A copy of
     the sources is built from clean into docs/_build/clean/html, and every file
     of that build and of docs/_build/html (pages, downloads, images) must be
     byte-identical. Then pytest runs site_tests/ against docs/_build/html,

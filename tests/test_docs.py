@@ -357,7 +357,7 @@ def test_the_ci_workflow_runs_the_readme_commands_as_ci_run_does() -> None:
     run = _workflow_commands(workflow)
     ci = _commands((ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines())
     readme = _readme_commands()
-    assert readme == ["nox -s docs", "nox"]
+    assert readme == ["nox -s docs", "nox -j auto"]
     nox_runs = [c for c in run if c == "nox" or c.startswith("nox ")]
     assert nox_runs == readme
     assert {c for c in ci if c == "nox" or c.startswith("nox ")} <= set(nox_runs)
