@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -26,6 +27,7 @@ import pytest
 import sitecheck
 from conftest import EXAMPLES, ROOT, built_pages
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 sys.path.insert(0, str(ROOT / "docs"))
 import build_checks
@@ -252,10 +254,30 @@ def test_a_docstring_example_copies_its_code_without_prompts_or_output(
 # -- search ------------------------------------------------------------------------------------------
 
 
-def _results(page: Page, base_url: str, query: str) -> list[tuple[str, str]]:
-    """The search results for a query, in order: (page path with anchor, snippet)."""
+# Sphinx's search shows "found" once its list is out, and then fetches each listed page
+# to make its snippet (p.context); a result for an object (an API entry) gets its
+# description (a span) instead. Read the snippets only when every result has one or the
+# other: on a busy machine some are still on their way when "found" shows.
+_SNIPPETS_DONE = """
+() => Array.from(document.querySelectorAll("#search-results ul.search li"))
+  .every((li) => li.querySelector(":scope > p.context, :scope > span"))
+"""
+
+
+def _results(
+    page: Page, base_url: str, query: str, *, snippets: bool = False
+) -> list[tuple[str, str]]:
+    """The search results for a query, in order: (page path with anchor, snippet).
+
+    ``snippets``: wait until every result has its snippet or description
+    (:data:`_SNIPPETS_DONE`), else a snippet may still be on its way ("").
+    """
     page.goto(base_url + f"search.html?q={query}")
     expect(page.locator("#search-results .search-summary")).to_contain_text("found", timeout=30_000)
+    if snippets:
+        # A page whose text gives no snippet never gets one: then read what came.
+        with contextlib.suppress(PlaywrightTimeoutError):
+            page.wait_for_function(_SNIPPETS_DONE, timeout=30_000)
     items = page.locator("#search-results ul.search li")
     return [
         (
@@ -316,7 +338,8 @@ _RUN_TOGETHER = """
 
 @pytest.mark.parametrize("query", ["baseline", "DeepLift"])
 def test_search_snippets_keep_words_apart(page: Page, base_url: str, query: str) -> None:
-    results = [(href, text) for href, text in _results(page, base_url, query) if text][:12]
+    found = _results(page, base_url, query, snippets=True)
+    results = [(href, text) for href, text in found if text][:12]
     assert len(results) >= 5
     problems = []
     for href, snippet in results:
