@@ -201,7 +201,9 @@ def docs_environment(session: nox.Session) -> Path:
     """The bin folder of the docs session's environment, which must be current."""
     venv = (session.env_dir.parent / "docs").absolute()
     if not is_current(venv / INSTALL_STAMP, DOCS_GROUPS):
-        session.error(f"{venv}: no current docs environment there: run `nox -s docs site`")
+        session.error(
+            f"{venv}: no current docs environment there: run `nox -s site` (docs runs first)"
+        )
     return venv / ("Scripts" if os.name == "nt" else "bin")
 
 
@@ -224,7 +226,7 @@ def site(session: nox.Session) -> None:
     dark mode, and read on a laptop and a phone. Arguments after ``--`` go to pytest.
     """
     if not (ROOT / "docs" / "_build" / "html" / "index.html").is_file():
-        session.error("no site in docs/_build/html: build it first (nox -s docs site)")
+        session.error("no site in docs/_build/html: build it first (nox -s docs)")
     bin_dir = docs_environment(session)
     python = str(bin_dir / "python")
     env = {

@@ -360,11 +360,10 @@ SAMPLE = "data-calhouse-sample"
 # within its block, its size, weight, opacity and shadow. For the first element of
 # each key, a sample is added after its block: a copy of the block holding only that
 # element, with the same ancestors (so the same styles apply). A block's own text,
-# outside any element, is sampled as the block's first look. Returns the count.
+# outside any element, is sampled as the block's first look.
 _ADD_SAMPLES = """
 (attribute) => {
   const seen = new Set();
-  let added = 0;
   const sample = (block, element, copy) => {
     for (let e = element.parentElement; e !== block.parentElement; e = e.parentElement) {
       const parent = e.cloneNode(false);
@@ -373,7 +372,6 @@ _ADD_SAMPLES = """
     }
     copy.setAttribute(attribute, "");
     block.after(copy);
-    added++;
   };
   for (const block of document.querySelectorAll("div.highlight")) {
     for (const element of [block.querySelector("pre"), ...block.querySelectorAll("pre *")]) {
@@ -399,7 +397,6 @@ _ADD_SAMPLES = """
       sample(block, element, element.cloneNode(true));
     }
   }
-  return added;
 }
 """
 

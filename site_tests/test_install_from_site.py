@@ -66,17 +66,8 @@ def reader(base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
     result = subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-compile",
-            "-c",
-            str(pins),
-            str(wheel),
-        ],
+        # The install page's command, without byte-compiling every installed module.
+        [str(python), "-m", "pip", "install", "-q", "--no-compile", "-c", str(pins), str(wheel)],
         cwd=home,
         env=_reader_env(),
         capture_output=True,
