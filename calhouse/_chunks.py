@@ -6,8 +6,12 @@ call) and returns the computation of the rows ``start:stop``, which the runner
 through the sum of a chunk's outputs (:func:`summed_gradients`): the same
 numbers as Captum's one autograd root per row, since a row's output depends on
 that row only. The integrated methods use Captum's Gauss-Legendre steps from
-``numpy.polynomial.legendre.leggauss`` and its order of operations; DeepLift
-and FeatureAblation are Captum's own classes, called chunk by chunk.
+``numpy.polynomial.legendre.leggauss`` and its order of operations;
+FeatureAblation is Captum's own class, called chunk by chunk. DeepLift, with
+hooks of the engine's own, is in :mod:`calhouse._deeplift`.
+
+Each builder is a context manager: what it sets on the network (hooks) stays for
+the whole call, shared by the threads that run chunks, and is removed on leaving.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -44,9 +47,6 @@ class Job:
     options: Mapping[str, Any]
     seed: int | None
     device: torch.device
-    #: For methods that hook the network's modules: one network per thread that
-    #: runs chunks (copies of ``net`` when several threads do).
-    nets: tuple[nn.Module, ...]
 
 
 # --- shared arithmetic ----------------------------------------------------------------
@@ -194,7 +194,8 @@ def target_rows(target: Target, start: int, stop: int, device: torch.device) -> 
 # --- chunk builders: each returns the computation of a chunk --------------------------
 
 
-def integrated_gradients_chunks(job: Job) -> Compute:
+@contextlib.contextmanager
+def integrated_gradients_chunks(job: Job) -> Iterator[Compute]:
     """:class:`~captum.attr.IntegratedGradients` with Gauss-Legendre steps."""
     nodes = quadrature(job.options["n_steps"], job.device)
 
@@ -204,10 +205,11 @@ def integrated_gradients_chunks(job: Job) -> Compute:
         target = target_rows(job.target, start, stop, job.device)
         return integrated_gradients(job.net, x, base, target, nodes)
 
-    return compute
+    yield compute
 
 
-def noise_tunnel_chunks(job: Job) -> Compute:
+@contextlib.contextmanager
+def noise_tunnel_chunks(job: Job) -> Iterator[Compute]:
     """SmoothGrad over IG, as :class:`~captum.attr.NoiseTunnel` computes it."""
     n_samples, stdev = job.options["nt_samples"], job.options["stdevs"]
     n_rows, n_features = job.X.shape
@@ -232,10 +234,11 @@ def noise_tunnel_chunks(job: Job) -> Compute:
         mean: torch.Tensor = attr.view(stop - start, n_samples, n_features).sum(1) * 1 / n_samples
         return mean
 
-    return compute
+    yield compute
 
 
-def gradient_shap_chunks(job: Job) -> Compute:
+@contextlib.contextmanager
+def gradient_shap_chunks(job: Job) -> Iterator[Compute]:
     """:class:`~captum.attr.GradientShap`: NoiseTunnel over InputBaselineXGradient."""
     n_samples, stdev = job.options["n_samples"], job.options["stdevs"]
     n_rows, n_features = job.X.shape
@@ -264,39 +267,11 @@ def gradient_shap_chunks(job: Job) -> Compute:
         mean: torch.Tensor = attr.view(stop - start, n_samples, n_features).sum(1) * 1 / n_samples
         return mean
 
-    return compute
+    yield compute
 
 
-def deeplift_chunks(job: Job) -> Compute:
-    """Captum's :class:`~captum.attr.DeepLift`, its gradient through the summed outputs."""
-    from captum.attr import DeepLift
-
-    # DeepLift sets hooks and attributes on the network's modules while it runs:
-    # each thread that runs chunks takes a network of its own. A DeepLift per
-    # chunk, since an instance keeps the handles of every hook it ever set and
-    # removes them all again on every call.
-    free: queue.SimpleQueue[nn.Module] = queue.SimpleQueue()
-    for net in job.nets:
-        free.put(net)
-    local = threading.local()
-
-    def deeplift() -> DeepLift:
-        if not hasattr(local, "net"):
-            local.net = free.get_nowait()
-        method = DeepLift(local.net)
-        method.gradient_func = summed_gradients
-        return method
-
-    def compute(start: int, stop: int) -> torch.Tensor:
-        x = job.X[start:stop].to(job.device).requires_grad_()
-        base = rows(job.baselines, start, stop, job.device)
-        target = target_rows(job.target, start, stop, job.device)
-        return cast(torch.Tensor, deeplift().attribute(x, baselines=base, target=target)).detach()
-
-    return compute
-
-
-def feature_ablation_chunks(job: Job) -> Compute:
+@contextlib.contextmanager
+def feature_ablation_chunks(job: Job) -> Iterator[Compute]:
     """Captum's :class:`~captum.attr.FeatureAblation`, one chunk at a time."""
     from captum.attr import FeatureAblation
 
@@ -313,7 +288,7 @@ def feature_ablation_chunks(job: Job) -> Compute:
                 ),
             )
 
-    return compute
+    yield compute
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ Public through :mod:`calhouse.attribution` (``Method`` is documented there).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
@@ -16,12 +17,12 @@ from calhouse._checks import check_nonnegative_float, check_positive_int
 from calhouse._chunks import (
     Compute,
     Job,
-    deeplift_chunks,
     feature_ablation_chunks,
     gradient_shap_chunks,
     integrated_gradients_chunks,
     noise_tunnel_chunks,
 )
+from calhouse._deeplift import deeplift_chunks
 
 if TYPE_CHECKING:
     from captum.attr import Attribution
@@ -54,9 +55,6 @@ class Method:
     references : bool, default=False
         Whether its baselines are reference rows to draw from (GradientShap)
         rather than one baseline per row.
-    hooks : bool, default=False
-        Whether Captum's class sets hooks on the network's modules while it runs
-        (DeepLift), so that chunks running at the same time need copies of it.
 
     Examples
     --------
@@ -75,11 +73,10 @@ class Method:
     captum_name: str
     options: Mapping[str, int | float]
     evaluations: Callable[[Mapping[str, Any]], int] = field(repr=False, compare=False)
-    chunks: Callable[[Job], Compute] = field(repr=False, compare=False)
+    chunks: Callable[[Job], AbstractContextManager[Compute]] = field(repr=False, compare=False)
     wraps: str | None = None
     random: bool = False
     references: bool = False
-    hooks: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
@@ -140,10 +137,9 @@ METHODS: Mapping[str, Method] = MappingProxyType(
                 label="DeepLift",
                 captum_name="DeepLift",
                 options={},
-                # DeepLift runs each row and its baseline in one batch.
-                evaluations=lambda _o: 2,
+                # The rows, and then their baselines, in passes of their own.
+                evaluations=lambda _o: 1,
                 chunks=deeplift_chunks,
-                hooks=True,
             ),
             Method(
                 name="gradient_shap",

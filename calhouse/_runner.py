@@ -63,15 +63,14 @@ def n_outputs(net: nn.Module, x: torch.Tensor, feature_names: tuple[str, ...] | 
 
 @dataclass(frozen=True)
 class Threads:
-    """How the chunks run: ``workers`` threads, each with one of ``nets``."""
+    """How the chunks run: on ``workers`` threads."""
 
     workers: int
     #: Whether every operation runs on one thread (torch's thread count is 1 meanwhile).
     single_threaded_ops: bool
-    nets: tuple[nn.Module, ...]
 
 
-def threads(device: torch.device, net: nn.Module, n_chunks: int, *, hooks: bool) -> Threads:
+def threads(device: torch.device, n_chunks: int) -> Threads:
     """On the CPU, chunks on as many threads as torch would use in one operation.
 
     A chunk's operations are small (it fits in cache): split across threads, each
@@ -80,30 +79,11 @@ def threads(device: torch.device, net: nn.Module, n_chunks: int, *, hooks: bool)
     than the arithmetic. So every operation runs on one thread, and chunks run side
     by side on threads of their own, which need no waits: a thread that falls
     behind simply takes fewer chunks. Even a single chunk runs on one thread.
-
-    A method that ``hooks`` the network's modules (DeepLift) needs a copy of the
-    network per thread; a network that ``copy.deepcopy`` cannot copy runs its
-    chunks one after the other, and so does one over :data:`COPY_LIMIT` bytes,
-    whose operations are then large enough to split across torch's threads.
     Other devices run one chunk at a time.
     """
     if device.type != "cpu":
-        return Threads(1, False, (net,))
-    workers = max(1, min(torch.get_num_threads(), n_chunks))
-    if not hooks or workers == 1:
-        return Threads(workers, True, (net,))
-    size = sum(t.numel() * t.element_size() for t in (*net.parameters(), *net.buffers()))
-    if size > COPY_LIMIT:
-        return Threads(1, False, (net,))
-    try:
-        return Threads(workers, True, tuple(copy.deepcopy(net) for _ in range(workers)))
-    except Exception:  # noqa: BLE001 -- a module holding a lock, a file, a generator...
-        return Threads(1, True, (net,))
-
-
-#: The largest network (parameters and buffers, in bytes) that methods hooking its
-#: modules copy for each thread.
-COPY_LIMIT = 64 * 2**20
+        return Threads(1, False)
+    return Threads(max(1, min(torch.get_num_threads(), n_chunks)), True)
 
 
 def fill(

@@ -40,7 +40,6 @@ table, before chunking, so that the result does not depend on ``batch_size``.
 
 from __future__ import annotations
 
-import warnings
 from types import MappingProxyType
 from typing import Any
 
@@ -184,10 +183,16 @@ def attribute_dataset(
     wait for each other, and on a busy machine each wait can last a time slice of
     the scheduler; chunks on threads of their own do not wait, and a thread that
     falls behind takes fewer chunks. Working memory is then about one chunk per
-    thread, and the result does not depend on the number of threads. DeepLift
-    gives each of those threads a copy of the network, since it hooks its modules
-    (for a network over 64 MiB, or one that cannot be copied, its chunks run one
-    after the other instead).
+    thread, and the result does not depend on the number of threads.
+
+    DeepLift is Captum's Rescale rule, computed with hooks of calhouse's own on the
+    network's ReLU, ELU, LeakyReLU, Sigmoid, Tanh and Softplus modules (removed
+    again before returning): the baselines run first without gradients, then the
+    rows with the multipliers in place of those modules' derivatives, so the
+    backward pass covers the rows only, not their baselines too. A module that runs
+    twice in a forward pass gets a multiplier for each run (Captum's class refuses
+    such a network). Networks with Softmax or MaxPool modules, for which Captum's
+    DeepLift has other rules, are refused with a ValueError before any work.
 
     Examples
     --------
@@ -234,23 +239,13 @@ def attribute_dataset(
     )
     size = args.batch_size or max(1, CHUNK_EVALUATIONS // spec.evaluations(chosen))
     n_rows = args.X.shape[0]
-    pool = threads(args.device, args.net, -(-n_rows // size), hooks=spec.hooks)
+    pool = threads(args.device, -(-n_rows // size))
     job = Job(
-        args.net,
-        args.X,
-        args.baselines,
-        args.target,
-        MappingProxyType(chosen),
-        seed,
-        args.device,
-        pool.nets,
+        args.net, args.X, args.baselines, args.target, MappingProxyType(chosen), seed, args.device
     )
     out = torch.empty(args.X.shape, dtype=torch.float32)
-    with warnings.catch_warnings():
-        # Captum's DeepLift announces, on every call, the hooks it sets and removes
-        # again. (Filters are global: one block around all the threads' chunks.)
-        warnings.filterwarnings("ignore", "Setting forward, backward hooks", UserWarning)
-        fill(out, spec.chunks(job), size, pool, desc=spec.name, progress=args.progress)
+    with spec.chunks(job) as compute:
+        fill(out, compute, size, pool, desc=spec.name, progress=args.progress)
     return out
 
 
@@ -347,9 +342,9 @@ def layer_conductance_dataset(
     )
     size = args.batch_size or max(1, CHUNK_EVALUATIONS // (n_steps + 1))
     n_rows = args.X.shape[0]
-    job = Job(args.net, args.X, args.baselines, args.target, {}, None, args.device, (args.net,))
+    job = Job(args.net, args.X, args.baselines, args.target, {}, None, args.device)
     with layer_conductance_chunks(job, layer_name, n_steps, to_input=to_input) as (compute, width):
         out = torch.empty(n_rows, width, dtype=torch.float32)
-        pool = threads(args.device, args.net, -(-n_rows // size), hooks=False)
+        pool = threads(args.device, -(-n_rows // size))
         fill(out, compute, size, pool, desc="layer_conductance", progress=args.progress)
     return out

@@ -6,8 +6,8 @@ Every comparison is with Captum's own classes called directly (``METHODS[name].c
 
 from __future__ import annotations
 
+import copy
 import inspect
-import threading
 from typing import ClassVar
 
 import numpy as np
@@ -17,7 +17,7 @@ from captum.attr import IntegratedGradients, LayerConductance
 from torch import nn
 
 import calhouse
-from calhouse import _chunks, _runner
+from calhouse import _chunks
 from calhouse import attribution as engine
 
 METHODS = engine.METHODS
@@ -337,7 +337,7 @@ def test_returns_a_new_detached_float32_cpu_tensor(method) -> None:
 
 
 def test_the_callers_model_is_left_as_it_was() -> None:
-    """DeepLift hooks a copy per thread; nothing stays on the caller's modules."""
+    """DeepLift and LayerConductance hook its modules while they run; nothing stays."""
     model, n_features, _ = build("wide_deep_relu")
     X = torch.randn(500, n_features)
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -352,40 +352,126 @@ def test_the_callers_model_is_left_as_it_was() -> None:
     assert all(p.requires_grad for p in model.parameters())
 
 
-class WithLock(nn.Module):
-    """A network that :func:`copy.deepcopy` cannot copy."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.net = build("wide_deep_relu")[0]
-        self.lock = threading.Lock()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+ACTIVATIONS = [nn.ReLU, nn.ELU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.Softplus]
 
 
-@pytest.mark.parametrize("case", ["cannot_be_copied", "too_big_to_copy"])
-def test_deeplift_without_copies_of_the_network(case, monkeypatch) -> None:
-    """DeepLift's chunks run one after the other when the network is not copied."""
-    model = WithLock()
-    if case == "too_big_to_copy":
-        model = model.net
-        monkeypatch.setattr(_runner, "COPY_LIMIT", 1000)
-    X = torch.randn(200, 5, generator=torch.Generator().manual_seed(9))
-    expected = plain(model, X, "deeplift")
-    got = engine.attribute_dataset(model, X, "deeplift", batch_size=16)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_deeplift_equals_captum_for_every_activation_it_rescales(activation) -> None:
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Linear(4, 12), activation(), nn.Linear(12, 6), activation())
+    model.append(nn.Linear(6, 2))
+    X = 2 * torch.randn(40, 4, generator=torch.Generator().manual_seed(5))
+    for baselines in (None, X.flip(0), X.mean(0, keepdim=True)):
+        expected = plain(model, X, "deeplift", baselines=baselines, target=1)
+        got = engine.attribute_dataset(model, X, "deeplift", baselines=baselines, target=1)
+        # A multiplier (f(x) - f(x0)) / (x - x0) cancels digits: for Sigmoid, Captum's
+        # own float32 result is off by up to 1e-4 of the largest value. The engine
+        # must be as accurate as Captum, both against Captum in float64.
+        exact = plain(copy.deepcopy(model).double(), X.double(), "deeplift", target=1,
+                      baselines=None if baselines is None else baselines.double())  # fmt: skip
+        scale = exact.abs().max()
+        captums_error = float((expected - exact).abs().max() / scale)
+        engines_error = float((got - exact).abs().max() / scale)
+        assert engines_error <= max(1e-5, 1.5 * captums_error), (engines_error, captums_error)
+        assert close(got, expected, rtol=1e-4)
+
+
+def test_deeplift_in_place_activations_and_an_activation_that_captum_does_not_rescale() -> None:
+    """An in-place ReLU works on a copy; a GELU is differentiated as it is, as Captum does."""
+    torch.manual_seed(6)
+    model = nn.Sequential(nn.Linear(3, 10), nn.ReLU(inplace=True), nn.Linear(10, 8), nn.GELU())
+    model.append(nn.Linear(8, 1))
+    X = torch.randn(30, 3, generator=torch.Generator().manual_seed(7))
+    expected = plain(model, X, "deeplift", baselines=0.3)
+    got = engine.attribute_dataset(model, X, "deeplift", baselines=0.3, batch_size=8)
     assert close(got, expected)
+    # Without the copy, the in-place ReLU would have changed the kept input.
+    assert not close(got, plain(model, X, "integrated_gradients", baselines=0.3), rtol=1e-2)
+
+
+def test_deeplift_falls_back_to_the_gradient_where_an_input_does_not_move() -> None:
+    """A unit whose input is the same for a row and its baseline takes its own derivative."""
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[1.0, -1.0], [0.5, 2.0]]))
+        model[0].bias.copy_(torch.tensor([0.2, -0.1]))
+        model[2].weight.copy_(torch.tensor([[1.5, -0.7]]))
+    X = torch.tensor([[1.0, 1.0], [2.0, 2.0], [0.5, -0.5]])
+    base = torch.zeros(1, 2)
+    expected = plain(model, X, "deeplift", baselines=base)
+    got = engine.attribute_dataset(model, X, "deeplift", baselines=base)
+    assert close(got, expected)
+    # The first unit's input does not move for the first two rows: its multiplier is
+    # tanh's derivative there, not 0/0.
+    assert torch.isfinite(got).all()
+    slope = 1 - torch.tanh(torch.tensor(0.2)) ** 2
+    moved = (torch.tanh(torch.tensor(2.4)) - torch.tanh(torch.tensor(-0.1))) / 2.5
+    first = 1.0 * (1.5 * slope * 1.0 + -0.7 * moved * 0.5)
+    assert got[0, 0].item() == pytest.approx(first.item(), rel=1e-6)
+
+
+def test_deeplift_gives_a_module_that_runs_twice_a_multiplier_for_each_run() -> None:
+    """Captum's class refuses such a network; the engine equals it on an unshared copy."""
+
+    class Shared(nn.Module):
+        def __init__(self, layers: nn.Sequential) -> None:
+            super().__init__()
+            self.first, self.second, self.last = layers[0], layers[2], layers[4]
+            self.act = nn.Tanh()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.last(self.act(self.second(self.act(self.first(x)))))
+
+    torch.manual_seed(8)
+    unshared = nn.Sequential(
+        nn.Linear(3, 9), nn.Tanh(), nn.Linear(9, 5), nn.Tanh(), nn.Linear(5, 1)
+    )
+    X = torch.randn(25, 3, generator=torch.Generator().manual_seed(9))
+    with pytest.raises(RuntimeError, match="used more than once"):
+        plain(Shared(unshared), X, "deeplift")
+    got = engine.attribute_dataset(Shared(unshared), X, "deeplift", batch_size=4)
+    assert close(got, plain(unshared, X, "deeplift"))
+
+
+@pytest.mark.parametrize(
+    ("module", "why"),
+    [(nn.Softmax(dim=1), "mixes the rows of a batch"), (nn.MaxPool1d(1), "not implemented")],
+)
+def test_deeplift_refuses_modules_captum_gives_other_rules(module, why) -> None:
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 3), module)
+    recorder = Recorder(model)
+    name = type(module).__name__
+    with pytest.raises(ValueError, match=rf"module 'model.3' is {name}: .*{why}.*captum.attr"):
+        engine.attribute_dataset(recorder, torch.randn(5, 3), "deeplift", target=0)
+    assert recorder.batches == [1]  # the probe of the outputs only: no chunk ran
+
+
+def test_deeplift_needs_the_same_modules_for_rows_and_baselines() -> None:
+    class Branches(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear, self.relu, self.tanh = nn.Linear(2, 1), nn.ReLU(), nn.Tanh()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out = self.linear(x)
+            if bool((x.abs().sum(1) > 0).all()):
+                out = self.relu(out) + self.tanh(out)
+            return out
+
+    for rows_and_baselines, more in (
+        ((torch.ones(3, 2), None), "more"),
+        ((torch.zeros(3, 2), 1.0), "fewer"),
+    ):
+        X, base = rows_and_baselines
+        with pytest.raises(ValueError, match=f"ran {more} activation modules on the rows"):
+            engine.attribute_dataset(Branches(), X, "deeplift", baselines=base)
 
 
 # --- chunking: the result does not depend on it, and memory is bounded by it
 
 
 class Recorder(nn.Module):
-    """The model, recording the batch size of every forward pass.
-
-    The list is the class's, so that the copies DeepLift's threads make of the
-    model record into it too.
-    """
+    """The model, recording the batch size of every forward pass (in a list of the class)."""
 
     batches: ClassVar[list[int]] = []
 
@@ -420,7 +506,7 @@ def test_chunks_bound_every_forward_pass(method, options) -> None:
             "integrated_gradients": chosen.get("n_steps"),
             "noise_tunnel": 5 * 50,
             "gradient_shap": 5,
-            "deeplift": 2,  # the row and its baseline
+            "deeplift": 1,  # the rows, then their baselines, in passes of their own
             "feature_ablation": 1,  # one pass per feature
         }[method]
     )
@@ -433,8 +519,10 @@ def test_chunks_bound_every_forward_pass(method, options) -> None:
     assert probe == 1  # one row first, to learn the model's outputs
     assert max(recorder.batches) == 16 * per_row
     n_chunks = -(-len(X) // 16)
-    forwards_per_chunk = n_features + 1 if method == "feature_ablation" else 1
+    forwards_per_chunk = {"feature_ablation": n_features + 1, "deeplift": 2}.get(method, 1)
     assert len(recorder.batches) == n_chunks * forwards_per_chunk
+    if method == "deeplift":  # the zero baseline, once per chunk, then the chunk's rows
+        assert recorder.batches[:4] == [1, 16, 1, 16]
     # The default chunk never evaluates more than CHUNK_EVALUATIONS rows at once.
     recorder.batches.clear()
     default = max(1, engine.CHUNK_EVALUATIONS // per_row)
@@ -553,13 +641,13 @@ def test_layer_conductance_defaults_and_what_it_passes_on(capsys, monkeypatch) -
     asked = []
     real = engine.threads
 
-    def spy(device, net, n_chunks, *, hooks):
-        asked.append((net, n_chunks, hooks))
-        return real(device, net, n_chunks, hooks=hooks)
+    def spy(device, n_chunks):
+        asked.append((device, n_chunks))
+        return real(device, n_chunks)
 
     monkeypatch.setattr(engine, "threads", spy)
     engine.layer_conductance_dataset(model, X, "2", batch_size=5)
-    assert asked == [(model, 5, False)]
+    assert asked == [(torch.device("cpu"), 5)]
 
 
 @pytest.mark.parametrize("method", [*engine.METHODS, "layer_conductance"])

@@ -1,0 +1,138 @@
+"""DeepLift for the engine: Captum's Rescale rule, with hooks of calhouse's own.
+
+Captum's :class:`~captum.attr.DeepLift` runs each row with its baseline in one
+batch, and its hooks replace the derivative of each activation module by a
+multiplier, for the rows and for the baselines. Here the baselines run first,
+without gradients, the hooks keep what each module did, and the rows then run
+with the multipliers (:class:`Rescale`) in place of the modules' derivatives:
+the same multipliers, and a backward pass over the rows only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+
+from calhouse._chunks import Compute, Job, input_gradients, rows, target_rows
+
+#: The modules whose DeepLift multiplier is Captum's Rescale rule (``captum.attr.DeepLift``
+#: hooks exactly these types, and passes the gradient through any other module).
+RESCALE = (nn.ReLU, nn.ELU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.Softplus)
+#: Modules Captum's DeepLift gives rules of their own, which the engine does not take.
+OTHER_RULES = {
+    nn.Softmax: "its rule mixes the rows of a batch (it subtracts a mean over the whole "
+    "batch), so no result computed in chunks can equal Captum's",
+    nn.MaxPool1d: "its rule is not implemented here",
+    nn.MaxPool2d: "its rule is not implemented here",
+    nn.MaxPool3d: "its rule is not implemented here",
+}
+#: Captum's DeepLift's ``eps``: below this change of its input, a module's own gradient.
+RESCALE_EPS = 1e-10
+
+
+class Rescale(torch.autograd.Function):
+    """DeepLift's Rescale rule for one module: its output, with a gradient of multipliers.
+
+    ``forward(x, y, x_ref, y_ref)`` returns ``y``, the module's output on ``x``;
+    backward gives ``x`` the incoming gradient times ``(y - y_ref) / (x - x_ref)``,
+    in Captum's order of operations, and where the input hardly moved
+    (``|x - x_ref| < RESCALE_EPS``) passes the gradient to ``y``, through the
+    module's own derivative, as Captum falls back to it.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, x: torch.Tensor, y: torch.Tensor, x_ref: torch.Tensor, y_ref: torch.Tensor
+    ) -> torch.Tensor:
+        ctx.save_for_backward(x - x_ref, y - y_ref)
+        return y.view_as(y)
+
+    @staticmethod
+    def backward(
+        ctx: Any, grad: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None, None, None]:
+        delta_in, delta_out = ctx.saved_tensors
+        small = delta_in.abs() < RESCALE_EPS
+        to_x = torch.where(small, 0.0, grad * delta_out / delta_in)
+        to_y = torch.where(small, grad, 0.0) if bool(small.any()) else None
+        return to_x, to_y, None, None
+
+
+@contextlib.contextmanager
+def deeplift_chunks(job: Job) -> Iterator[Compute]:
+    """:class:`~captum.attr.DeepLift` (Rescale rule), with hooks of the engine's own.
+
+    Captum runs each row with its baseline in one batch and differentiates both;
+    here the baselines run first, without gradients (one row for all when there
+    is one baseline), the hooks keep each module's input and output, and the rows
+    then run with every such module's gradient replaced by its multipliers
+    (:class:`Rescale`): half the backward pass, the same multipliers.
+    """
+    for name, module in job.net.named_modules():
+        if type(module) in OTHER_RULES:
+            raise ValueError(
+                f"deeplift: module {name or 'model'!r} is {type(module).__name__}: "
+                f"{OTHER_RULES[type(module)]}; calhouse's DeepLift applies the Rescale rule of "
+                f"{', '.join(kind.__name__ for kind in RESCALE)} modules only. Call "
+                "captum.attr.DeepLift on this network directly"
+            )
+    state = threading.local()  # each thread's pass: what runs, what the baselines gave
+
+    def before(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        state.inputs.append(args[0])
+        # An in-place module (ReLU(inplace=True)) works on a copy: its input is kept.
+        return (args[0].clone(), *args[1:]) if getattr(module, "inplace", False) else None
+
+    def after(_module: nn.Module, _args: object, output: torch.Tensor) -> torch.Tensor | None:
+        x = state.inputs.pop()
+        if state.references is None:  # the baselines' pass: keep what the module did
+            state.kept.append((x, output))
+            return None
+        if state.step == len(state.references):
+            raise ValueError(
+                "deeplift: the network ran more activation modules on the rows than on "
+                "their baselines; its forward pass must not depend on the values"
+            )
+        x_ref, y_ref = state.references[state.step]
+        state.step += 1
+        rescaled: torch.Tensor = Rescale.apply(x, output, x_ref, y_ref)  # type: ignore[no-untyped-call]
+        return rescaled
+
+    def compute(start: int, stop: int) -> torch.Tensor:
+        x = job.X[start:stop].to(job.device)
+        base = rows(job.baselines, start, stop, job.device)
+        if base is None:
+            base = torch.zeros(1, x.shape[1], dtype=x.dtype, device=x.device)
+        state.inputs, state.kept, state.references = [], [], None
+        with torch.no_grad():
+            job.net(base)
+        state.references, state.step = state.kept, 0
+        target = target_rows(job.target, start, stop, job.device)
+        grad = input_gradients(job.net, x, target)
+        if state.step != len(state.references):
+            raise ValueError(
+                "deeplift: the network ran fewer activation modules on the rows than on "
+                "their baselines; its forward pass must not depend on the values"
+            )
+        attributions: torch.Tensor = (x - base) * grad
+        return attributions
+
+    hooks = [
+        hook
+        for module in job.net.modules()
+        if type(module) in RESCALE
+        for hook in (
+            module.register_forward_pre_hook(before),
+            module.register_forward_hook(after),
+        )
+    ]
+    try:
+        yield compute
+    finally:
+        for hook in hooks:
+            hook.remove()
