@@ -13,11 +13,15 @@ from pathlib import Path
 
 import pytest
 import sitecheck
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("CALHOUSE_SITE", ROOT / "docs" / "_build" / "html")).resolve()
 EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+
+# Two workers per core share the machine (nox -s site): what a page shows may take
+# longer to appear than Playwright's default 5 s for an assertion to come true.
+expect.set_options(timeout=30_000)
 
 #: Weight of each page checked, for the summary at the end of the run.
 PAGE_WEIGHTS: dict[str, int] = {}
