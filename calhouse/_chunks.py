@@ -3,7 +3,7 @@
 Each ``*_chunks`` function takes a :class:`Job` (the checked arguments of a
 call) and returns the computation of the rows ``start:stop``, which the runner
 (:mod:`calhouse._runner`) applies chunk by chunk. The gradients are taken
-through the sum of a chunk's outputs (:func:`summed_gradients`): the same
+through the sum of a chunk's outputs (:func:`input_gradients`): the same
 numbers as Captum's one autograd root per row, since a row's output depends on
 that row only. The integrated methods use Captum's Gauss-Legendre steps from
 ``numpy.polynomial.legendre.leggauss`` and its order of operations;
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import inspect
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -70,55 +69,14 @@ def expand(target: Target, repeats: int, *, interleave: bool = False) -> Target:
     return target.repeat_interleave(repeats) if interleave else target.repeat(repeats)
 
 
-def summed_gradients(
-    forward_fn: Callable[..., torch.Tensor],
-    inputs: tuple[torch.Tensor, ...],
-    target_ind: Target = None,
-    additional_forward_args: tuple[object, ...] | None = None,
-) -> tuple[torch.Tensor, ...]:
-    """A drop-in for the ``gradient_func`` of Captum's gradient attributions.
-
-    Captum's own function differentiates ``torch.unbind(outputs)``, one autograd
-    root per row; this one differentiates the sum of the outputs, one root in
-    all. When each output depends on its own row only (any network without
-    batch statistics), every input's gradient is the same.
-
-    Parameters
-    ----------
-    forward_fn : callable
-        The function Captum differentiates: the model, or a wrapper that takes
-        no arguments (DeepLift's).
-    inputs : tuple of torch.Tensor
-        The tensors to differentiate with respect to.
-    target_ind : int or torch.Tensor, optional
-        The output to explain: a column, or one per row.
-    additional_forward_args : tuple, optional
-        Further arguments of ``forward_fn``, after the inputs.
-
-    Returns
-    -------
-    tuple of torch.Tensor
-        The gradients, one per input.
-
-    Examples
-    --------
-    >>> from captum.attr import DeepLift
-    >>> model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
-    >>> deeplift = DeepLift(model)
-    >>> deeplift.gradient_func = summed_gradients
-    >>> deeplift.attribute(torch.ones(5, 3)).shape
-    torch.Size([5, 3])
-    """
-    with torch.enable_grad():
-        if inspect.signature(forward_fn).parameters:
-            outputs = forward_fn(*inputs, *(additional_forward_args or ()))
-        else:
-            outputs = forward_fn()
-        return torch.autograd.grad(select(outputs, target_ind).sum(), inputs)
-
-
 def input_gradients(net: nn.Module, x: torch.Tensor, target: Target) -> torch.Tensor:
-    """The gradient of each row's output (its ``target``) with respect to that row."""
+    """The gradient of each row's output (its ``target``) with respect to that row.
+
+    Captum differentiates ``torch.unbind(outputs)``, one autograd root per row;
+    this differentiates the sum of the outputs, one root in all. When each output
+    depends on its own row only (any network without batch statistics), every
+    row's gradient is the same.
+    """
     x = x.detach().requires_grad_()
     with torch.enable_grad():
         (grad,) = torch.autograd.grad(select(net(x), target).sum(), x)

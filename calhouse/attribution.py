@@ -19,9 +19,12 @@ Here the rows go through in chunks small enough for their activations to stay in
 the processor's cache, and each chunk is differentiated through the sum of its
 outputs. :data:`METHODS` is the registry of the methods: for each, the Captum
 class that the result equals, the tutorial's label and Captum's default options.
-:class:`~captum.attr.DeepLift` and :class:`~captum.attr.FeatureAblation` are
-Captum's own classes, called chunk by chunk (DeepLift with its public
-``gradient_func`` attribute set to a function that differentiates the sum). For the integrated
+:class:`~captum.attr.FeatureAblation` is Captum's own class, called chunk by
+chunk. :class:`~captum.attr.DeepLift`'s Rescale rule is applied with hooks of
+calhouse's own: Captum's class differentiates each row and its baseline, and
+its hooks' arithmetic took about five times the network's own time; here the
+baselines run without gradients, then the rows with the same multipliers in
+place of the activations' derivatives (see Notes). For the integrated
 methods and GradientShap the per-chunk arithmetic is written out here, in
 Captum's order of operations, with the Gauss-Legendre nodes of
 ``numpy.polynomial.legendre.leggauss`` that Captum uses: Captum's ``attribute``

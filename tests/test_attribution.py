@@ -17,7 +17,6 @@ from captum.attr import IntegratedGradients, LayerConductance
 from torch import nn
 
 import calhouse
-from calhouse import _chunks
 from calhouse import attribution as engine
 
 METHODS = engine.METHODS
@@ -128,22 +127,6 @@ def test_gauss_legendre_steps_equal_captums(n_steps) -> None:
     expected = LayerConductance(model, model[2]).attribute(X, n_steps=n_steps)
     got = engine.layer_conductance_dataset(model, X, "2", n_steps=n_steps)
     assert close(got, expected.detach())
-
-
-def test_summed_gradients_is_a_drop_in_gradient_func() -> None:
-    """Captum's IG with its gradient_func replaced gives Captum's IG, per-row targets too."""
-    model, n_features, n_outputs = build("three_outputs")
-    X = torch.randn(15, n_features, generator=torch.Generator().manual_seed(6))
-    target = targets_for(n_outputs, len(X))[2]
-    expected = IntegratedGradients(model).attribute(X, target=target)
-    ig = IntegratedGradients(model)
-    ig.gradient_func = _chunks.summed_gradients
-    assert close(ig.attribute(X, target=target).detach(), expected.detach())
-    # Captum passes the forward function's further arguments on: a scale here.
-    scaled = IntegratedGradients(lambda x, scale: model(x) * scale)
-    scaled.gradient_func = _chunks.summed_gradients
-    got = scaled.attribute(X, target=target, additional_forward_args=(3.0,)).detach()
-    assert close(got, 3 * expected.detach())
 
 
 # --- layer conductance
