@@ -10,8 +10,9 @@ that row only. The integrated methods use Captum's Gauss-Legendre steps from
 FeatureAblation is Captum's own class, called chunk by chunk. DeepLift, with
 hooks of the engine's own, is in :mod:`calhouse._deeplift`.
 
-Each builder is a context manager: what it sets on the network (hooks) stays for
-the whole call, shared by the threads that run chunks, and is removed on leaving.
+Each builder returns a :class:`Chunked`, a context manager: what it sets on the
+network (hooks) stays for the whole call, shared by the threads that run chunks,
+and is removed on leaving.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any, cast
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.hooks import RemovableHandle
 
 from calhouse._random import seeded
 
@@ -46,6 +48,26 @@ class Job:
     options: Mapping[str, Any]
     seed: int | None
     device: torch.device
+
+
+@dataclass(frozen=True)
+class Chunked:
+    """What a chunk builder returns: ``with Chunked(...) as compute``.
+
+    Leaving the block removes the ``hooks`` the builder set on the network (the
+    builders are plain functions, not generators, so that mutation testing
+    reaches their bodies: mutmut leaves decorated functions alone).
+    """
+
+    compute: Compute
+    hooks: tuple[RemovableHandle, ...] = ()
+
+    def __enter__(self) -> Compute:
+        return self.compute
+
+    def __exit__(self, *_exc: object) -> None:
+        for hook in self.hooks:
+            hook.remove()
 
 
 # --- shared arithmetic ----------------------------------------------------------------
@@ -152,8 +174,7 @@ def target_rows(target: Target, start: int, stop: int, device: torch.device) -> 
 # --- chunk builders: each returns the computation of a chunk --------------------------
 
 
-@contextlib.contextmanager
-def integrated_gradients_chunks(job: Job) -> Iterator[Compute]:
+def integrated_gradients_chunks(job: Job) -> Chunked:
     """:class:`~captum.attr.IntegratedGradients` with Gauss-Legendre steps."""
     nodes = quadrature(job.options["n_steps"], job.device)
 
@@ -163,11 +184,10 @@ def integrated_gradients_chunks(job: Job) -> Iterator[Compute]:
         target = target_rows(job.target, start, stop, job.device)
         return integrated_gradients(job.net, x, base, target, nodes)
 
-    yield compute
+    return Chunked(compute)
 
 
-@contextlib.contextmanager
-def noise_tunnel_chunks(job: Job) -> Iterator[Compute]:
+def noise_tunnel_chunks(job: Job) -> Chunked:
     """SmoothGrad over IG, as :class:`~captum.attr.NoiseTunnel` computes it."""
     n_samples, stdev = job.options["nt_samples"], job.options["stdevs"]
     n_rows, n_features = job.X.shape
@@ -192,11 +212,10 @@ def noise_tunnel_chunks(job: Job) -> Iterator[Compute]:
         mean: torch.Tensor = attr.view(stop - start, n_samples, n_features).sum(1) * 1 / n_samples
         return mean
 
-    yield compute
+    return Chunked(compute)
 
 
-@contextlib.contextmanager
-def gradient_shap_chunks(job: Job) -> Iterator[Compute]:
+def gradient_shap_chunks(job: Job) -> Chunked:
     """:class:`~captum.attr.GradientShap`: NoiseTunnel over InputBaselineXGradient."""
     n_samples, stdev = job.options["n_samples"], job.options["stdevs"]
     n_rows, n_features = job.X.shape
@@ -225,11 +244,10 @@ def gradient_shap_chunks(job: Job) -> Iterator[Compute]:
         mean: torch.Tensor = attr.view(stop - start, n_samples, n_features).sum(1) * 1 / n_samples
         return mean
 
-    yield compute
+    return Chunked(compute)
 
 
-@contextlib.contextmanager
-def feature_ablation_chunks(job: Job) -> Iterator[Compute]:
+def feature_ablation_chunks(job: Job) -> Chunked:
     """Captum's :class:`~captum.attr.FeatureAblation`, one chunk at a time."""
     from captum.attr import FeatureAblation
 
@@ -246,7 +264,7 @@ def feature_ablation_chunks(job: Job) -> Iterator[Compute]:
                 ),
             )
 
-    yield compute
+    return Chunked(compute)
 
 
 @contextlib.contextmanager

@@ -10,15 +10,13 @@ the same multipliers, and a backward pass over the rows only.
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import torch
 from torch import nn
 
-from calhouse._chunks import Compute, Job, input_gradients, rows, target_rows
+from calhouse._chunks import Chunked, Job, input_gradients, rows, target_rows
 
 #: The modules whose DeepLift multiplier is Captum's Rescale rule (``captum.attr.DeepLift``
 #: hooks exactly these types, and passes the gradient through any other module).
@@ -63,8 +61,7 @@ class Rescale(torch.autograd.Function):
         return to_x, to_y, None, None
 
 
-@contextlib.contextmanager
-def deeplift_chunks(job: Job) -> Iterator[Compute]:
+def deeplift_chunks(job: Job) -> Chunked:
     """:class:`~captum.attr.DeepLift` (Rescale rule), with hooks of the engine's own.
 
     Captum runs each row with its baseline in one batch and differentiates both;
@@ -122,7 +119,7 @@ def deeplift_chunks(job: Job) -> Iterator[Compute]:
         attributions: torch.Tensor = (x - base) * grad
         return attributions
 
-    hooks = [
+    hooks = tuple(
         hook
         for module in job.net.modules()
         if type(module) in RESCALE
@@ -130,9 +127,5 @@ def deeplift_chunks(job: Job) -> Iterator[Compute]:
             module.register_forward_pre_hook(before),
             module.register_forward_hook(after),
         )
-    ]
-    try:
-        yield compute
-    finally:
-        for hook in hooks:
-            hook.remove()
+    )
+    return Chunked(compute, hooks)

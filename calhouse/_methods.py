@@ -6,7 +6,6 @@ Public through :mod:`calhouse.attribution` (``Method`` is documented there).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
@@ -15,7 +14,7 @@ from torch import nn
 
 from calhouse._checks import check_nonnegative_float, check_positive_int
 from calhouse._chunks import (
-    Compute,
+    Chunked,
     Job,
     feature_ablation_chunks,
     gradient_shap_chunks,
@@ -73,7 +72,7 @@ class Method:
     captum_name: str
     options: Mapping[str, int | float]
     evaluations: Callable[[Mapping[str, Any]], int] = field(repr=False, compare=False)
-    chunks: Callable[[Job], AbstractContextManager[Compute]] = field(repr=False, compare=False)
+    chunks: Callable[[Job], Chunked] = field(repr=False, compare=False)
     wraps: str | None = None
     random: bool = False
     references: bool = False
