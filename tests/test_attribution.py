@@ -643,8 +643,14 @@ def test_torchs_default_dtype_changes_nothing(method) -> None:
         if method == "layer_conductance":
             return engine.layer_conductance_dataset(model, X, "2", baselines=0.5)
         options = {"seed": 3} if method in ("noise_tunnel", "gradient_shap") else {}
-        return engine.attribute_dataset(
-            model, X, method, baselines=X[:4] if method == "gradient_shap" else 0.5, **options
+        if method == "gradient_shap":
+            return engine.attribute_dataset(model, X, method, baselines=X[:4], **options)
+        # A given baseline, and the zero baseline the engine makes itself.
+        return torch.cat(
+            [
+                engine.attribute_dataset(model, X, method, baselines=b, **options)
+                for b in (0.5, None)
+            ]
         )
 
     expected = run()
