@@ -323,6 +323,10 @@ def main() -> int:
                 if not kept.is_file() or kept.read_bytes() != source.read_bytes():
                     shutil.copy(source, kept)
                     print(f"changed since the run: {source.name}")
+            # Which tests call which function is recorded again: mutmut records it
+            # anew only for tests of new names, so a changed test, or a function
+            # new to the run (its mutants would have "no tests"), would go unseen.
+            (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
         mutmut(work, "run", "--max-children", str(args.max_children), *args.names)
     return report(work, args.fail_under, time.monotonic() - start)
 
