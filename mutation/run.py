@@ -101,13 +101,8 @@ def toml_list(values: list[str] | tuple[str, ...]) -> str:
     return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
 
-def stage(work: Path, modules: list[str]) -> None:
-    """A fresh copy of the sources in ``work``, with mutmut's settings in its pyproject.toml."""
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
-    for name in ("calhouse", "tests", "models"):
-        shutil.copytree(ROOT / name, work / name, ignore=skip)
+def write_settings(work: Path, modules: list[str]) -> None:
+    """The project's pyproject.toml in ``work``, with mutmut's settings for ``modules``."""
     # A whole file is not even collected (the docs' tests import the docs' modules).
     deselect = [
         arg for test in DESELECTED for arg in ("--deselect" if "::" in test else "--ignore", test)
@@ -133,6 +128,16 @@ timeout_constant = 8.0
 """
     text = (ROOT / "pyproject.toml").read_text()
     (work / "pyproject.toml").write_text(text + settings)
+
+
+def stage(work: Path, modules: list[str]) -> None:
+    """A fresh copy of the sources in ``work``, with mutmut's settings in its pyproject.toml."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+    for name in ("calhouse", "tests", "models"):
+        shutil.copytree(ROOT / name, work / name, ignore=skip)
+    write_settings(work, modules)
     (work / "preload.txt").write_text("\n".join(PRELOAD) + "\n")
     # Processes the tests start inherit the mutant under test, as they should, but
     # while mutmut records which tests call which function ("stats") their calls
@@ -316,6 +321,8 @@ def main() -> int:
             # Take the current tests into the kept copy (mutmut runs them from mutants/),
             # and the modules that changed since: mutmut mutates a source file again
             # when it is newer than its mutated copy (copied, not copy2: a new time).
+            # The modules to mutate and the tests to leave out, as they are now.
+            write_settings(work, modules_to_mutate())
             for folder in (work / "tests", work / "mutants" / "tests"):
                 shutil.copytree(ROOT / "tests", folder, dirs_exist_ok=True)
             for source in sorted((ROOT / "calhouse").glob("*.py")):
