@@ -61,6 +61,14 @@ class Rescale(torch.autograd.Function):
         return to_x, to_y, None, None
 
 
+def unequal_passes(more_or_fewer: str) -> ValueError:
+    """The error for rows and baselines that ran different activation modules."""
+    return ValueError(
+        f"deeplift: the network ran {more_or_fewer} activation modules on the rows than on "
+        "their baselines; its forward pass must not depend on the values"
+    )
+
+
 def deeplift_chunks(job: Job) -> Chunked:
     """:class:`~captum.attr.DeepLift` (Rescale rule), with hooks of the engine's own.
 
@@ -91,10 +99,7 @@ def deeplift_chunks(job: Job) -> Chunked:
             state.kept.append((x, output))
             return None
         if state.step == len(state.references):
-            raise ValueError(
-                "deeplift: the network ran more activation modules on the rows than on "
-                "their baselines; its forward pass must not depend on the values"
-            )
+            raise unequal_passes("more")
         x_ref, y_ref = state.references[state.step]
         state.step += 1
         rescaled: torch.Tensor = Rescale.apply(x, output, x_ref, y_ref)  # type: ignore[no-untyped-call]
@@ -112,10 +117,7 @@ def deeplift_chunks(job: Job) -> Chunked:
         target = target_rows(job.target, start, stop, job.device)
         grad = input_gradients(job.net, x, target)
         if state.step != len(state.references):
-            raise ValueError(
-                "deeplift: the network ran fewer activation modules on the rows than on "
-                "their baselines; its forward pass must not depend on the values"
-            )
+            raise unequal_passes("fewer")
         attributions: torch.Tensor = (x - base) * grad
         return attributions
 
