@@ -41,13 +41,21 @@ class Rescale(torch.autograd.Function):
     in Captum's order of operations, and where the input hardly moved
     (``|x - x_ref| < RESCALE_EPS``) passes the gradient to ``y``, through the
     module's own derivative, as Captum falls back to it.
+
+    Whether any input hardly moved is found in the forward pass, from the smallest
+    ``|x - x_ref|``: one pass and a minimum, where the mask of such inputs and the
+    choices it makes would take several (comparisons and selections are the
+    slowest of torch's elementwise operations on the CPU). The mask is made only
+    when there is such an input.
     """
 
     @staticmethod
     def forward(
         ctx: Any, x: torch.Tensor, y: torch.Tensor, x_ref: torch.Tensor, y_ref: torch.Tensor
     ) -> torch.Tensor:
-        ctx.save_for_backward(x - x_ref, y - y_ref)
+        delta_in = x - x_ref
+        ctx.save_for_backward(delta_in, y - y_ref)
+        ctx.fallback = delta_in.numel() > 0 and bool(delta_in.abs().amin() < RESCALE_EPS)
         return y.view_as(y)
 
     @staticmethod
@@ -55,10 +63,11 @@ class Rescale(torch.autograd.Function):
         ctx: Any, grad: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor | None, None, None]:
         delta_in, delta_out = ctx.saved_tensors
+        rescaled = grad.mul(delta_out).div_(delta_in)  # (grad * delta_out) / delta_in
+        if not ctx.fallback:
+            return rescaled, None, None, None
         small = delta_in.abs() < RESCALE_EPS
-        to_x = torch.where(small, 0.0, grad * delta_out / delta_in)
-        to_y = torch.where(small, grad, 0.0) if bool(small.any()) else None
-        return to_x, to_y, None, None
+        return torch.where(small, 0.0, rescaled), torch.where(small, grad, 0.0), None, None
 
 
 def unequal_passes(more_or_fewer: str) -> ValueError:
@@ -88,13 +97,15 @@ def deeplift_chunks(job: Job) -> Chunked:
             )
     state = threading.local()  # each thread's pass: what runs, what the baselines gave
 
-    def before(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        state.inputs.append(args[0])
+    def before(_module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
         # An in-place module (ReLU(inplace=True)) works on a copy: its input is kept.
-        return (args[0].clone(), *args[1:]) if getattr(module, "inplace", False) else None
+        state.inputs.append(args[0])
+        return (args[0].clone(), *args[1:])
 
-    def after(_module: nn.Module, _args: object, output: torch.Tensor) -> torch.Tensor | None:
-        x = state.inputs.pop()
+    def after(
+        module: nn.Module, args: tuple[Any, ...], output: torch.Tensor
+    ) -> torch.Tensor | None:
+        x = state.inputs.pop() if module in in_place else args[0]
         if state.references is None:  # the baselines' pass: keep what the module did
             state.kept.append((x, output))
             return None
@@ -105,15 +116,26 @@ def deeplift_chunks(job: Job) -> Chunked:
         rescaled: torch.Tensor = Rescale.apply(x, output, x_ref, y_ref)  # type: ignore[no-untyped-call]
         return rescaled
 
+    def baselines_pass(base: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each module's input and output on ``base``, in the order they ran."""
+        state.inputs, state.kept, state.references = [], [], None
+        with torch.no_grad():
+            job.net(base)
+        kept: list[tuple[torch.Tensor, torch.Tensor]] = state.kept
+        return kept
+
     def compute(start: int, stop: int) -> torch.Tensor:
         x = job.X[start:stop].to(job.device)
         base = rows(job.baselines, start, stop, job.device)
         if base is None:
             base = torch.zeros(1, x.shape[1], dtype=x.dtype, device=x.device)
-        state.inputs, state.kept, state.references = [], [], None
-        with torch.no_grad():
-            job.net(base)
-        state.references, state.step = state.kept, 0
+        if base.shape[0] > 1:
+            references = baselines_pass(base)
+        else:  # one baseline for all rows: its pass is the same for every chunk
+            if not hasattr(state, "one_baseline"):
+                state.one_baseline = baselines_pass(base)
+            references = state.one_baseline
+        state.inputs, state.references, state.step = [], references, 0
         target = target_rows(job.target, start, stop, job.device)
         grad = input_gradients(job.net, x, target)
         if state.step != len(state.references):
@@ -121,13 +143,10 @@ def deeplift_chunks(job: Job) -> Chunked:
         attributions: torch.Tensor = (x - base) * grad
         return attributions
 
-    hooks = tuple(
-        hook
-        for module in job.net.modules()
-        if type(module) in RESCALE
-        for hook in (
-            module.register_forward_pre_hook(before),
-            module.register_forward_hook(after),
-        )
+    rescaled = [module for module in job.net.modules() if type(module) in RESCALE]
+    in_place = {module for module in rescaled if getattr(module, "inplace", False)}
+    hooks = (
+        *(module.register_forward_pre_hook(before) for module in in_place),
+        *(module.register_forward_hook(after) for module in rescaled),
     )
     return Chunked(compute, hooks)

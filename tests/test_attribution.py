@@ -393,6 +393,26 @@ def test_deeplift_falls_back_to_the_gradient_where_an_input_does_not_move() -> N
     assert got[0, 0].item() == pytest.approx(first.item(), rel=1e-6)
 
 
+def test_deeplift_takes_an_activation_with_no_units() -> None:
+    """A layer of width 0 has no multipliers (and no smallest change of its input)."""
+
+    class WithEmptyBranch(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.empty = nn.Sequential(nn.Linear(3, 0), nn.ReLU())
+            self.main = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.main(x) + self.empty(x).sum(1, keepdim=True)
+
+    torch.manual_seed(10)
+    with pytest.warns(UserWarning, match="zero-element"):  # torch's, on the empty Linear
+        model = WithEmptyBranch()
+    X = torch.randn(10, 3, generator=torch.Generator().manual_seed(11))
+    got = engine.attribute_dataset(model, X, "deeplift", batch_size=4)
+    assert close(got, plain(model, X, "deeplift"))
+
+
 def test_deeplift_gives_a_module_that_runs_twice_a_multiplier_for_each_run() -> None:
     """Captum's class refuses such a network; the engine equals it on an unshared copy."""
 
@@ -502,17 +522,27 @@ def test_chunks_bound_every_forward_pass(method, options) -> None:
     assert probe == 1  # one row first, to learn the model's outputs
     assert max(recorder.batches) == 16 * per_row
     n_chunks = -(-len(X) // 16)
-    forwards_per_chunk = {"feature_ablation": n_features + 1, "deeplift": 2}.get(method, 1)
-    assert len(recorder.batches) == n_chunks * forwards_per_chunk
-    if method == "deeplift":  # each chunk's rows, and its zero baseline: one row
-        assert sorted(recorder.batches) == sorted([1] * n_chunks + [16] * 7 + [8])
+    forwards_per_chunk = {"feature_ablation": n_features + 1}.get(method, 1)
+    rows_passes = [size for size in recorder.batches if size > 1]
+    assert len(rows_passes) == n_chunks * forwards_per_chunk
+    if method == "deeplift":
+        # Each chunk's rows; the zero baseline (one row, the same for every chunk)
+        # once in each thread that ran chunks, not once per chunk.
+        assert sorted(rows_passes) == sorted([16] * 7 + [8])
+        assert 1 <= recorder.batches.count(1) <= min(torch.get_num_threads(), n_chunks)
+        # A baseline per row runs with its chunk: a pass of the baselines per chunk.
+        recorder.batches.clear()
+        engine.attribute_dataset(recorder, X, method, baselines=X.flip(0), batch_size=16)
+        assert sorted(recorder.batches) == sorted([1] + [16] * 14 + [8, 8])
+    else:
+        assert len(recorder.batches) == len(rows_passes)
     # The default chunk never evaluates more than CHUNK_EVALUATIONS rows at once.
     recorder.batches.clear()
     default = max(1, engine.CHUNK_EVALUATIONS // per_row)
     many = torch.randn(2 * default + 3, n_features)
     engine.attribute_dataset(recorder, many, method, baselines=baselines, **options)
     assert max(recorder.batches) == default * per_row <= engine.CHUNK_EVALUATIONS
-    assert len(recorder.batches) == 1 + 3 * forwards_per_chunk
+    assert len([size for size in recorder.batches if size > 1]) == 3 * forwards_per_chunk
 
 
 def test_layer_conductance_chunks() -> None:

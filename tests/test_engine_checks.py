@@ -363,6 +363,16 @@ def test_check_table_with_known_width() -> None:
     assert _table_checks.check_table(X, n_features=3) is X
 
 
+def test_a_finite_table_whose_sum_overflows_is_finite() -> None:
+    """The check reads the sum first; an infinite sum of finite values is no error."""
+    big = torch.full((3, 2), 3e38)
+    assert not torch.isfinite(big.sum())
+    _table_checks.check_finite(big, "X")
+    big[2, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"^X must be finite; row 2, column 1 is nan \(1 non"):
+        _table_checks.check_finite(big, "X")
+
+
 def test_check_target_forms() -> None:
     per_row = _table_checks.check_target(
         torch.tensor([2, 0], dtype=torch.int32), n_rows=2, n_outputs=3
