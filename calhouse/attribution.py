@@ -129,7 +129,8 @@ def attribute_dataset(
         Rows of ``X`` per chunk. Working memory grows with it: a chunk evaluates
         the network ``batch_size`` times the evaluations per row (``n_steps``
         for IG, ``n_steps * nt_samples`` for NoiseTunnel, ``n_samples`` for
-        GradientShap, 2 for DeepLift, 1 per forward pass for FeatureAblation).
+        GradientShap, 1 for DeepLift, whose baselines run in passes of their own,
+        1 per forward pass for FeatureAblation).
         Default: :data:`~calhouse.attribution.CHUNK_EVALUATIONS` evaluations per chunk. The result does
         not depend on it.
     device : str or torch.device, default="cpu"
@@ -190,9 +191,10 @@ def attribute_dataset(
 
     DeepLift is Captum's Rescale rule, computed with hooks of calhouse's own on the
     network's ReLU, ELU, LeakyReLU, Sigmoid, Tanh and Softplus modules (removed
-    again before returning): the baselines run first without gradients, then the
-    rows with the multipliers in place of those modules' derivatives, so the
-    backward pass covers the rows only, not their baselines too. A module that runs
+    again before returning): the baselines run first without gradients (a single
+    baseline, or the default zeros, once per thread rather than once per chunk),
+    then the rows with the multipliers in place of those modules' derivatives, so
+    the backward pass covers the rows only, not their baselines too. A module that runs
     twice in a forward pass gets a multiplier for each run (Captum's class refuses
     such a network). Networks with Softmax or MaxPool modules, for which Captum's
     DeepLift has other rules, are refused with a ValueError before any work.
