@@ -17,10 +17,9 @@ and is removed on leaving.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -267,15 +266,15 @@ def feature_ablation_chunks(job: Job) -> Chunked:
     return Chunked(compute)
 
 
-@contextlib.contextmanager
 def layer_conductance_chunks(
     job: Job, layer_name: str, n_steps: int, *, to_input: bool
-) -> Iterator[tuple[Compute, int]]:
+) -> tuple[Chunked, int]:
     """:class:`~captum.attr.LayerConductance` of the layer ``layer_name``, and its width.
 
     Captum's quadrature with ``n_steps + 1`` Gauss-Legendre points, the layer's
-    values captured by a hook on the module (removed on leaving the block), and
-    its gradient taken through the sum of the chunk's outputs.
+    values captured by a hook on the module (removed on leaving the ``Chunked``
+    block), and its gradient taken through the sum of the chunk's outputs. The
+    width comes from one row, run before returning.
     """
     net, table, base, goal, dev = job.net, job.X, job.baselines, job.target, job.device
     module = dict(net.named_modules())[layer_name]
@@ -327,6 +326,7 @@ def layer_conductance_chunks(
     try:
         with torch.no_grad():
             width = layer_values(table[:1].to(dev))[1][0].numel()
-        yield compute, width
-    finally:
+    except BaseException:
         hook.remove()
+        raise
+    return Chunked(compute, (hook,)), width

@@ -348,7 +348,8 @@ def layer_conductance_dataset(
     size = args.batch_size or max(1, CHUNK_EVALUATIONS // (n_steps + 1))
     n_rows = args.X.shape[0]
     job = Job(args.net, args.X, args.baselines, args.target, {}, None, args.device)
-    with layer_conductance_chunks(job, layer_name, n_steps, to_input=to_input) as (compute, width):
+    chunked, width = layer_conductance_chunks(job, layer_name, n_steps, to_input=to_input)
+    with chunked as compute:
         out = torch.empty(n_rows, width, dtype=torch.float32)
         pool = threads(args.device, -(-n_rows // size))
         fill(out, compute, size, pool, desc="layer_conductance", progress=args.progress)

@@ -266,8 +266,12 @@ def test_a_layer_that_runs_twice_is_refused() -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.linear(self.linear(x)).sum(1)
 
+    model = Twice()
     with pytest.raises(ValueError, match="layer 'linear' ran 2 times in one forward pass"):
-        engine.layer_conductance_dataset(Twice(), torch.randn(3, 2), "linear")
+        engine.layer_conductance_dataset(model, torch.randn(3, 2), "linear")
+    # The error came from the hook's first run, on one row: the hook is gone again.
+    assert not model.linear._forward_hooks
+    assert not model.linear._forward_pre_hooks
 
 
 # --- the same errors under python -O
