@@ -96,6 +96,9 @@ def deeplift_chunks(job: Job) -> Chunked:
                 "captum.attr.DeepLift on this network directly"
             )
     state = threading.local()  # each thread's pass: what runs, what the baselines gave
+    # One baseline row for every row (or the default zeros), not one per row: a
+    # chunk of one row also has a one-row baseline, but its own.
+    one_baseline = job.baselines is None or job.baselines.shape[0] == 1
 
     def before(_module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
         # An in-place module (ReLU(inplace=True)) works on a copy: its input is kept.
@@ -129,7 +132,7 @@ def deeplift_chunks(job: Job) -> Chunked:
         base = rows(job.baselines, start, stop, job.device)
         if base is None:
             base = torch.zeros(1, x.shape[1], dtype=x.dtype, device=x.device)
-        if base.shape[0] > 1:
+        if not one_baseline:
             references = baselines_pass(base)
         else:  # one baseline for all rows: its pass is the same for every chunk
             if not hasattr(state, "one_baseline"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import itertools
 from typing import ClassVar
 
 import numpy as np
@@ -112,8 +113,11 @@ def test_baseline_forms(method, kind) -> None:
     given = {"number": 0.5, "vector": mean, "row": mean[None], "per_row": X.flip(0)}[kind]
     as_captum = {"number": 0.5, "vector": mean[None], "row": mean[None], "per_row": X.flip(0)}
     expected = plain(model, X, method, baselines=as_captum[kind], seed=3)
-    got = engine.attribute_dataset(model, X, method, baselines=given, seed=3, batch_size=5)
-    assert close(got, expected)
+    for batch_size in (5, 1):  # chunks of one row have one-row baselines of their own
+        got = engine.attribute_dataset(
+            model, X, method, baselines=given, seed=3, batch_size=batch_size
+        )
+        assert close(got, expected), batch_size
 
 
 @pytest.mark.parametrize("n_steps", [1, 2, 7, 50, 301])
@@ -138,8 +142,9 @@ def test_layer_conductance_equals_plain_captum(kind, layer, to_input) -> None:
     model, n_features, n_outputs = build(kind)
     X = torch.randn(29, n_features, generator=torch.Generator().manual_seed(8))
     module = dict(model.named_modules())[layer]
-    base = X.mean(0, keepdim=True)
-    for target in targets_for(n_outputs, len(X)):
+    for base, target in itertools.product(
+        (X.mean(0, keepdim=True), X.flip(0)), targets_for(n_outputs, len(X))
+    ):
         expected = LayerConductance(model, module).attribute(
             X, baselines=base, target=target, n_steps=30, attribute_to_layer_input=to_input
         )
@@ -154,7 +159,7 @@ def test_layer_conductance_equals_plain_captum(kind, layer, to_input) -> None:
                 attribute_to_layer_input=to_input,
                 batch_size=batch_size,
             )
-            assert close(got, expected.detach()), (target, batch_size)
+            assert close(got, expected.detach()), (base.shape, target, batch_size)
 
 
 # --- the tutorial's model and data
@@ -391,6 +396,14 @@ def test_deeplift_falls_back_to_the_gradient_where_an_input_does_not_move() -> N
     moved = (torch.tanh(torch.tensor(2.4)) - torch.tanh(torch.tensor(-0.1))) / 2.5
     first = 1.0 * (1.5 * slope * 1.0 + -0.7 * moved * 0.5)
     assert got[0, 0].item() == pytest.approx(first.item(), rel=1e-6)
+    # A one-unit layer and a one-row chunk: the input that does not move is the only one.
+    narrow = nn.Sequential(nn.Linear(2, 1), nn.Tanh(), nn.Linear(1, 1))
+    with torch.no_grad():
+        narrow[0].weight.copy_(torch.tensor([[1.0, -1.0]]))
+        narrow[0].bias.copy_(torch.tensor([0.2]))
+    got = engine.attribute_dataset(narrow, X[:1], "deeplift", baselines=base)
+    assert torch.isfinite(got).all()
+    assert close(got, plain(narrow, X[:1], "deeplift", baselines=base))
 
 
 def test_deeplift_takes_an_activation_with_no_units() -> None:
@@ -671,7 +684,9 @@ def test_torchs_default_dtype_changes_nothing(method) -> None:
 
     def run() -> torch.Tensor:
         if method == "layer_conductance":
-            return engine.layer_conductance_dataset(model, X, "2", baselines=0.5)
+            return torch.cat(
+                [engine.layer_conductance_dataset(model, X, "2", baselines=b) for b in (0.5, None)]
+            )
         options = {"seed": 3} if method in ("noise_tunnel", "gradient_shap") else {}
         if method == "gradient_shap":
             return engine.attribute_dataset(model, X, method, baselines=X[:4], **options)
