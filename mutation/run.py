@@ -191,8 +191,9 @@ def changed_lines(work: Path, name: str) -> list[str]:
     return diff_lines(work, name)[1]
 
 
-# A device, as calhouse's code names one: ``device``, ``job.device``, ``self.device``...
-DEVICE = re.compile(r"\b(?:\w+\.)?device\b")
+# A device, as calhouse's code names one: ``device``, ``job.device``, ``self.device``,
+# ``dev``...
+DEVICE = re.compile(r"\b(?:\w+\.)?(?:device|dev)\b")
 
 
 def moves_to_another_device_only(removed: list[str], added: list[str]) -> bool:

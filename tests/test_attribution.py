@@ -406,6 +406,24 @@ def test_deeplift_falls_back_to_the_gradient_where_an_input_does_not_move() -> N
     assert close(got, plain(narrow, X[:1], "deeplift", baselines=base))
 
 
+@pytest.mark.parametrize("kind", ["tanh", "one_feature"])
+def test_deeplift_with_a_baseline_per_row_in_chunks_of_one_row(kind) -> None:
+    """Each one-row chunk runs its own baseline (two rows, or one feature, included)."""
+    model, n_features, _ = build(kind)
+    generator = torch.Generator().manual_seed(14)
+    threads = torch.get_num_threads()
+    try:
+        for n_rows, n_threads in itertools.product((2, 5), {1, threads}):
+            # On one thread, the chunks run one after the other on the same thread.
+            torch.set_num_threads(n_threads)
+            X = torch.randn(n_rows, n_features, generator=generator)
+            base = torch.randn(n_rows, n_features, generator=generator)
+            got = engine.attribute_dataset(model, X, "deeplift", baselines=base, batch_size=1)
+            assert close(got, plain(model, X, "deeplift", baselines=base)), (n_rows, n_threads)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_deeplift_takes_an_activation_with_no_units() -> None:
     """A layer of width 0 has no multipliers (and no smallest change of its input)."""
 
