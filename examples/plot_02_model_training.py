@@ -296,7 +296,8 @@ def cpu_seconds(pinned: bool, repeats: int = 10) -> float:
 threads = torch.get_num_threads()
 torch.set_num_threads(1)
 try:
-    cpu_seconds(True, repeats=1)  # the first call of the pinned path pays for its set-up
+    # The first call of the pinned path pays for its set-up.
+    cpu_seconds(True, repeats=1)
     timings = [(cpu_seconds(False), cpu_seconds(True)) for _ in range(2)]
 finally:
     torch.set_num_threads(threads)
