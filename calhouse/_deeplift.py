@@ -134,10 +134,10 @@ def deeplift_chunks(job: Job) -> Chunked:
             base = torch.zeros(1, x.shape[1], dtype=x.dtype, device=x.device)
         if not one_baseline:
             references = baselines_pass(base)
-        else:  # one baseline for all rows: its pass is the same for every chunk
-            if not hasattr(state, "one_baseline"):
-                state.one_baseline = baselines_pass(base)
-            references = state.one_baseline
+        elif hasattr(state, "shared_pass"):  # the same for every chunk: kept per thread
+            references = state.shared_pass
+        else:
+            references = state.shared_pass = baselines_pass(base)
         state.inputs, state.references, state.step = [], references, 0
         target = target_rows(job.target, start, stop, job.device)
         grad = input_gradients(job.net, x, target)
