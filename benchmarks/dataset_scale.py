@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -64,7 +65,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -82,6 +83,8 @@ FLOOR_BATCHES = (1024, 2048, 4096, 8192, 16384, 32768)
 # to try every batch size and both ways of threading.
 CALIBRATION_EVALUATIONS = 1 << 18
 MIB = 1024 * 1024
+# Calls shorter than this get no figure of cores (see cores()).
+CORES_SECONDS = 0.05
 
 
 # --- data and models ------------------------------------------------------------
@@ -168,11 +171,12 @@ def calhouse_side(
 
 def network_passes(
     model: nn.Module, n_features: int, n_evaluations: int, config: tuple[int, int], grad: bool
-) -> float:
-    """Seconds for ``n_evaluations`` evaluations of ``model``, ``config=(batch, workers)``.
+) -> tuple[float, float]:
+    """Seconds and processor seconds for ``n_evaluations`` evaluations of ``model``.
 
-    Batches of ``batch`` evaluations; ``workers`` of them run at once, each on one
-    thread (``workers=0``: one batch at a time on all of torch's threads).
+    Batches of ``batch`` evaluations, ``config=(batch, workers)``; ``workers`` of
+    them run at once, each on one thread (``workers=0``: one batch at a time on all
+    of torch's threads).
     """
     batch, workers = config
     sizes = [batch] * (n_evaluations // batch)
@@ -190,7 +194,7 @@ def network_passes(
                 model(x)
 
     threads = torch.get_num_threads()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     if workers == 0:
         for size in sizes:
             run(size)
@@ -201,11 +205,14 @@ def network_passes(
                 list(pool.map(run, sizes))
         finally:
             torch.set_num_threads(threads)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu_seconds() - cpu
 
 
-def floor(method: str, model: nn.Module, X: torch.Tensor, repeat: int) -> tuple[float, str]:
-    """The floor's seconds for ``method`` on ``X`` (best of ``repeat``), and how it ran."""
+def floor(method: str, model: nn.Module, X: torch.Tensor, repeat: int) -> dict[str, Any]:
+    """The floor's ``seconds`` for ``method`` on ``X`` (best of ``repeat``), and how it ran.
+
+    Also its processor seconds (``cpu_seconds``, all threads) in that best run.
+    """
     n_evaluations, grad = evaluations(method, *X.shape)
     n_features = X.shape[1]
     configs = [(b, w) for b in FLOOR_BATCHES for w in (0, torch.get_num_threads())]
@@ -217,16 +224,17 @@ def floor(method: str, model: nn.Module, X: torch.Tensor, repeat: int) -> tuple[
         config: network_passes(model, n_features, calibration, config, grad) for config in configs
     }
     batch, workers = min(timed, key=timed.__getitem__)
-    seconds = min(
+    runs = [
         network_passes(model, n_features, n_evaluations, (batch, workers), grad)
         for _ in range(repeat)
-    )
+    ]
     if calibration == n_evaluations:
-        seconds = min(seconds, timed[batch, workers])
+        runs.append(timed[batch, workers])
+    seconds, cpu_seconds = min(runs)
     how = f"{batch} per batch, " + (
         f"{workers} at once on 1 thread each" if workers else f"{torch.get_num_threads()} threads"
     )
-    return seconds, how
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "how": how}
 
 
 # --- one side of one method, in a process of its own ----------------------------------
@@ -244,9 +252,13 @@ def _vm_status(field: str) -> float | None:
 
 
 def _cpu_seconds() -> float:
-    """Processor time this process has used so far, all its threads, user and system."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """Processor time this process has used so far, all its threads, user and system.
+
+    The process clock, to the nanosecond on Linux (``getrusage`` counts in ticks of
+    the scheduler, too coarse for a call of a few milliseconds); it includes
+    threads that have ended.
+    """
+    return time.process_time()
 
 
 def _reset_peak() -> bool:
@@ -263,8 +275,8 @@ def worker(
 ) -> None:
     """Time one side of one method in this process; print its figures as JSON.
 
-    The time is the best of ``repeat`` calls; the memory figures are the first
-    call's.
+    The time is the best of ``repeat`` calls, with that call's processor time;
+    the memory figures are the first call's.
     """
     warnings.simplefilter("ignore")  # Captum's per-call notices are not the subject here
     if data == "friedman":
@@ -273,7 +285,7 @@ def worker(
         model, X, refs = california(n_rows)
     figures: dict[str, Any] = {"rows": X.shape[0], "load": os.getloadavg()[0]}
     if side == "floor":
-        figures["seconds"], figures["how"] = floor(method, model, X, repeat)
+        figures.update(floor(method, model, X, repeat))
         result = None
     else:
         run = plain if side == "plain" else calhouse_side
@@ -282,15 +294,14 @@ def worker(
         reset = _reset_peak()
         start, cpu = time.perf_counter(), _cpu_seconds()
         result = run(method, model, X, refs)
-        seconds = [time.perf_counter() - start]
-        figures["cpu_seconds"] = _cpu_seconds() - cpu
+        runs = [(time.perf_counter() - start, _cpu_seconds() - cpu)]
         if reset and rss_before is not None:
             figures["call_mib"] = (_vm_status("VmHWM") or 0.0) - rss_before
         for _ in range(repeat - 1):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_seconds()
             run(method, model, X, refs)
-            seconds.append(time.perf_counter() - start)
-        figures["seconds"] = min(seconds)
+            runs.append((time.perf_counter() - start, _cpu_seconds() - cpu))
+        figures["seconds"], figures["cpu_seconds"] = min(runs)
         figures["output_mib"] = result.numel() * result.element_size() / MIB
     figures["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB
     if result is not None and data != "friedman":
@@ -389,27 +400,65 @@ def measure(
     return figures
 
 
+def cores(figures: dict[str, Any]) -> float | None:
+    """Processor cores a side kept busy on average: processor time over wall-clock time.
+
+    None for a call shorter than :data:`CORES_SECONDS`: the other threads' processor
+    time reaches the process clock at the scheduler's ticks (a few milliseconds).
+    """
+    if figures["seconds"] < CORES_SECONDS:
+        return None
+    return float(figures["cpu_seconds"] / figures["seconds"])
+
+
+def shown(value: float | None, suffix: str = "") -> str:
+    """A figure with two decimals, or a dash for one that was not measured."""
+    return "-" if value is None else f"{value:.2f}{suffix}"
+
+
+def fair_share(cores_quiet: float | None, background: int, n_cpus: int) -> float | None:
+    """The least slowdown of a side that keeps ``cores_quiet`` cores busy, beside the load.
+
+    A model, not a measurement: ``background`` processes that each want a core all
+    the time; the side as ``ceil(cores_quiet)`` threads, each wanting an equal part
+    of it; and a scheduler that shares the ``n_cpus`` processors fairly between
+    runnable threads (max-min fairness, as Linux shares them): a thread that wants
+    less than an equal share gets what it wants, and the others split the rest.
+    It leaves out caches and memory bandwidth, which the load also shares.
+    """
+    if cores_quiet is None:
+        return None
+    c = cores_quiet
+    threads = max(1, math.ceil(c))
+    if background == 0 or (n_cpus - c) / background >= c / threads:
+        return 1.0  # what the load leaves is no less than what the side wants
+    return c / (threads * n_cpus / (threads + background))
+
+
 def table(figures: dict[str, dict[str, Any]], title: str) -> None:
     """Print the figures of every method, a row each, and the totals."""
     print(title)
     header = (
         f"{'method':<22}{'plain s':>9}{'calhouse s':>11}{'floor s':>9}{'plain /':>10}"
-        f"{'calhouse /':>11}{'plain':>9}{'calhouse':>9}{'max':>10}{'load (1 min)':>16}"
+        f"{'calhouse /':>11}{'plain':>9}{'calhouse':>9}{'max':>10}{'cores':>20}"
+        f"{'load (1 min)':>16}"
     )
     header2 = (
         f"{'':<22}{'':>9}{'':>11}{'':>9}{'calhouse':>10}{'floor':>11}"
-        f"{'peak MiB':>9}{'peak MiB':>9}{'deviation':>10}{'p / c / f':>16}  floor's batches"
+        f"{'peak MiB':>9}{'peak MiB':>9}{'deviation':>10}{'p / c / f':>20}{'p / c / f':>16}"
+        "  floor's batches"
     )
     print(header)
     print(header2)
     print("-" * len(header2))
     for method, row in figures.items():
         p, c, f = (row[side]["seconds"] for side in SIDES)
+        used = " / ".join(shown(cores(row[side])) for side in SIDES)
         loads = " / ".join(f"{row[side]['load']:.1f}" for side in SIDES)
         print(
             f"{method:<22}{p:>9.2f}{c:>11.3f}{f:>9.3f}{p / c:>9.1f}x{c / f:>10.2f}x"
             f"{row['plain']['peak_mib']:>9.0f}{row['calhouse']['peak_mib']:>9.0f}"
-            f"{row['deviation']:>10.1e}{loads:>16}  {row['floor']['how']}"
+            f"{row['deviation']:>10.1e}{used:>20}{loads:>16}  {row['floor']['how']}"
         )
     totals = {side: sum(row[side]["seconds"] for row in figures.values()) for side in SIDES}
     print("-" * len(header2))
@@ -424,27 +473,49 @@ def table(figures: dict[str, dict[str, Any]], title: str) -> None:
             / figures["integrated_gradients"]["calhouse"]["seconds"]
         )
         print(f"calhouse's NoiseTunnel takes {ratio:.2f}x the time of its IG")
+    print(
+        "cores: processor time of all the side's threads over its wall-clock time, "
+        f"out of {os.cpu_count()} CPUs"
+    )
     print()
 
 
-def slowdowns(quiet: dict[str, dict[str, Any]], busy: dict[str, dict[str, Any]]) -> None:
-    """How much each side slowed down under the background load."""
+def slowdowns(
+    quiet: dict[str, dict[str, Any]], busy: dict[str, dict[str, Any]], background: int
+) -> None:
+    """How much each side slowed down under the background load, and the least it could.
+
+    The least is :func:`fair_share` of the cores the side kept busy when quiet.
+    """
+    n_cpus = os.cpu_count() or 1
     print("slowdown with the background load (busy time / quiet time)")
-    print(f"{'method':<22}{'plain':>8}{'calhouse':>10}{'floor':>8}")
+    print(f"{'':<22}{'measured':>27}{'fair-share least':>27}")
+    print(f"{'method':<22}" + f"{'plain':>9}{'calhouse':>9}{'floor':>9}" * 2)
+    least = {
+        method: [fair_share(cores(quiet[method][s]), background, n_cpus) for s in SIDES]
+        for method in quiet
+    }
     for method in quiet:
-        ratios = [busy[method][s]["seconds"] / quiet[method][s]["seconds"] for s in SIDES]
-        print(
-            f"{method:<22}"
-            + "".join(f"{r:>{w}.2f}x" for r, w in zip(ratios, (7, 9, 7), strict=True))
-        )
-    totals = [
-        sum(busy[m][s]["seconds"] for m in quiet) / sum(quiet[m][s]["seconds"] for m in quiet)
-        for s in SIDES
-    ]
+        measured = [busy[method][s]["seconds"] / quiet[method][s]["seconds"] for s in SIDES]
+        cells = [shown(value, "x") for value in (*measured, *least[method])]
+        print(f"{method:<22}" + "".join(f"{cell:>9}" for cell in cells))
+    # The totals: busy seconds over quiet seconds, measured and as the model has
+    # them (each method's quiet seconds times its least slowdown).
+    measured, predicted = [], []
+    for i, side in enumerate(SIDES):
+        quiet_seconds = sum(quiet[m][side]["seconds"] for m in quiet)
+        measured.append(sum(busy[m][side]["seconds"] for m in quiet) / quiet_seconds)
+        factors = [(quiet[m][side]["seconds"], least[m][i]) for m in quiet]
+        if all(factor is not None for _, factor in factors):
+            predicted.append(sum(t * cast(float, f) for t, f in factors) / quiet_seconds)
+        else:
+            predicted.append(None)
+    cells = [shown(value, "x") for value in (*measured, *predicted)]
+    print(f"{'total':<22}" + "".join(f"{cell:>9}" for cell in cells))
     print(
-        f"{'total':<22}"
-        + "".join(f"{r:>{w}.2f}x" for r, w in zip(totals, (7, 9, 7), strict=True))
-        + "\n"
+        f"fair-share least: the {n_cpus} CPUs shared fairly between the threads of "
+        f"{background} background process(es) and the side's (its quiet cores), "
+        "ignoring caches and memory bandwidth\n"
     )
 
 
@@ -532,7 +603,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"torch {torch.__version__}, captum {captum.__version__}, "
         f"{torch.get_num_threads()} torch threads, Python {platform.python_version()}, "
-        f"{platform.processor() or platform.machine()}"
+        f"{platform.processor() or platform.machine()}, torch's CPU kernels: "
+        f"{torch.backends.cpu.get_cpu_capability()} (ATEN_CPU_CAPABILITY lowers them)"
     )
     if args.friedman:
         scaling(args.methods, args.friedman, args.repeat)
@@ -552,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
     table(quiet, "quiet (no load of the benchmark's own)")
     if busy:
         table(figures["busy"], f"busy ({busy} background process(es) of the benchmark's own)")
-        slowdowns(quiet, figures["busy"])
+        slowdowns(quiet, figures["busy"], busy)
         ratio = sum(figures["busy"][m]["plain"]["seconds"] for m in quiet) / sum(
             figures["busy"][m]["calhouse"]["seconds"] for m in quiet
         )
