@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import itertools
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -115,24 +115,38 @@ def fill(
                 bar.update(stop - start)
             return
 
-        def run(start: int, stop: int) -> int:
-            out[start:stop] = compute(start, stop)
-            return stop - start
-
-        # A few chunks in flight per thread, the next submitted as one is done:
-        # waiting on a handful of futures is cheap, and a failed chunk stops the
-        # work after the chunks in flight.
+        # Each thread takes the next chunk itself when it is done with one: no thread
+        # waits for another, and none has to wake to hand out work (on a busy machine
+        # each such wake-up can wait for a time slice). After a failed chunk (or an
+        # interrupt) no chunk starts: the work ends with the chunks in progress.
         todo = iter(ranges)
-        with ThreadPoolExecutor(threads.workers) as pool:
-            pending: set[Future[int]] = set()
+        lock = threading.Lock()
+        halt = threading.Event()
+
+        def work() -> None:
+            rows_done = 0
             while True:
-                for start, stop in itertools.islice(todo, 2 * threads.workers - len(pending)):
-                    pending.add(pool.submit(run, start, stop))
-                if not pending:
-                    break
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    bar.update(future.result())
+                with lock:
+                    if rows_done:
+                        bar.update(rows_done)
+                    chunk = None if halt.is_set() else next(todo, None)
+                if chunk is None:
+                    return
+                start, stop = chunk
+                try:
+                    out[start:stop] = compute(start, stop)
+                except BaseException:
+                    halt.set()
+                    raise
+                rows_done = stop - start
+
+        with ThreadPoolExecutor(threads.workers) as pool:
+            futures = [pool.submit(work) for _ in range(threads.workers)]
+            try:
+                for future in futures:
+                    future.result()
+            finally:
+                halt.set()
 
 
 @dataclass(frozen=True)

@@ -666,6 +666,20 @@ def test_progress_bar_on_request_only(capsys) -> None:
     assert capsys.readouterr().err == ""
 
 
+def test_progress_bar_counts_every_row_once_on_several_threads(capsys) -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(1000, n_features)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # two threads take chunks, whatever this machine has
+    try:
+        engine.attribute_dataset(model, X, "deeplift", batch_size=7, progress=True)
+    finally:
+        torch.set_num_threads(before)
+    final = capsys.readouterr().err.split("\r")[-1]
+    assert "deeplift: 100%" in final
+    assert "1.00k/1.00k" in final
+
+
 def test_layer_conductance_defaults_and_what_it_passes_on(capsys, monkeypatch) -> None:
     model, n_features, _ = build("wide_deep_relu")
     X = torch.randn(23, n_features, generator=torch.Generator().manual_seed(12))
