@@ -32,7 +32,15 @@ draw for draw. The deviation is ``max |calhouse - plain| / max |plain|``.
 Timings depend on what else the machine is doing: the load average is printed
 before and after every table. ``--busy`` runs the table twice, quiet and then with
 a background load of its own (``--busy-processes`` processes, each multiplying
-matrices on one thread), and prints how much each side slows down.
+matrices on one thread, all the time or ``--busy-duty`` of it), and prints how much
+each side slows down.
+
+Each table also gives the cores each side kept busy: its processor time (all
+threads) over its wall-clock time. How much a side can slow down beside the load
+depends on it: plain Captum keeps about one core of two busy, so a background
+process finds the other one free, while a side that uses both cores has to share
+them. Beside the measured slowdowns, the least slowdown a fair scheduler would
+allow each side, from its quiet cores (:func:`fair_share`), says which is which.
 
 ``--friedman 20640 1000000`` is the scaling check instead: a network of the
 tutorial's shape with 10 inputs (untrained: the timing does not depend on the
@@ -64,6 +72,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -326,19 +335,40 @@ def run_worker(
 
 # --- background load ----------------------------------------------------------------
 
+# Multiplies matrices on one thread for ``duty`` of every tenth of a second, and
+# sleeps for the rest of it.
 BUSY_LOOP = """
+import sys, time
 import torch
 torch.set_num_threads(1)
+duty = float(sys.argv[1])
 a = torch.rand(256, 256)
 while True:
-    a = torch.tanh(a @ a)
+    end = time.perf_counter() + 0.1 * duty
+    while time.perf_counter() < end:
+        a = torch.tanh(a @ a)
+    if duty < 1:
+        time.sleep(0.1 * (1 - duty))
 """
 
 
+@dataclass(frozen=True)
+class Load:
+    """The benchmark's background load: ``processes`` of one thread, each working ``duty``."""
+
+    processes: int
+    duty: float = 1.0
+
+    def __str__(self) -> str:
+        share = "all the time" if self.duty == 1 else f"{self.duty:.0%} of the time"
+        return f"{self.processes} background process(es) of one thread, working {share}"
+
+
 @contextmanager
-def background_load(n_processes: int) -> Iterator[None]:
-    """``n_processes`` processes multiplying matrices on one thread each, then stopped."""
-    processes = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(n_processes)]
+def background_load(load: Load) -> Iterator[None]:
+    """The load's processes, multiplying matrices; stopped on leaving."""
+    command = [sys.executable, "-c", BUSY_LOOP, str(load.duty)]
+    processes = [subprocess.Popen(command) for _ in range(load.processes)]
     try:
         time.sleep(2.0)  # let them start and take their cores
         yield
@@ -359,14 +389,14 @@ def load_line() -> str:
 
 
 def measure(
-    methods: Sequence[str], n_rows: int | None, busy_processes: int, repeat: int
+    methods: Sequence[str], n_rows: int | None, load: Load | None, repeat: int
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Every side of every method, quiet and (``busy_processes > 0``) then busy at once.
+    """Every side of every method, quiet and (with a ``load``) then busy at once.
 
     Each busy measurement follows its quiet one directly, so that both see about
     the same load from the rest of the machine.
     """
-    conditions = ("quiet", "busy") if busy_processes else ("quiet",)
+    conditions = ("quiet", "busy") if load else ("quiet",)
     figures: dict[str, dict[str, dict[str, Any]]] = {c: {} for c in conditions}
     with tempfile.TemporaryDirectory(prefix="calhouse-bench-") as tmp:
         for method in methods:
@@ -375,8 +405,8 @@ def measure(
             for side in SIDES:
                 for condition in conditions:
                     path = Path(tmp) / f"{condition}-{side}-{method}.pt"
-                    if condition == "busy":
-                        with background_load(busy_processes):
+                    if load and condition == "busy":
+                        with background_load(load):
                             got = run_worker(
                                 side, method, "california", n_rows, repeat=repeat, out=path
                             )
@@ -416,23 +446,31 @@ def shown(value: float | None, suffix: str = "") -> str:
     return "-" if value is None else f"{value:.2f}{suffix}"
 
 
-def fair_share(cores_quiet: float | None, background: int, n_cpus: int) -> float | None:
-    """The least slowdown of a side that keeps ``cores_quiet`` cores busy, beside the load.
+def fair_share(cores_quiet: float | None, load: Load, n_cpus: int) -> float | None:
+    """The least slowdown of a side that keeps ``cores_quiet`` cores busy, beside ``load``.
 
-    A model, not a measurement: ``background`` processes that each want a core all
-    the time; the side as ``ceil(cores_quiet)`` threads, each wanting an equal part
-    of it; and a scheduler that shares the ``n_cpus`` processors fairly between
+    A model, not a measurement: the load's processes, each wanting ``duty`` of a
+    core; the side as ``ceil(cores_quiet)`` threads, each wanting an equal part of
+    it; and a scheduler that shares the ``n_cpus`` processors fairly between
     runnable threads (max-min fairness, as Linux shares them): a thread that wants
     less than an equal share gets what it wants, and the others split the rest.
     It leaves out caches and memory bandwidth, which the load also shares.
     """
     if cores_quiet is None:
         return None
-    c = cores_quiet
-    threads = max(1, math.ceil(c))
-    if background == 0 or (n_cpus - c) / background >= c / threads:
-        return 1.0  # what the load leaves is no less than what the side wants
-    return c / (threads * n_cpus / (threads + background))
+    threads = max(1, math.ceil(cores_quiet))
+    each = cores_quiet / threads
+    wants = sorted([each] * threads + [load.duty] * load.processes)
+    # Water-filling: the threads that want less than an equal share of what is left
+    # get what they want; the others get an equal share of the rest, ``level``.
+    left, level = float(n_cpus), math.inf
+    for rank, want in enumerate(wants):
+        share = left / (len(wants) - rank)
+        if want > share:
+            level = share
+            break
+        left -= want
+    return cores_quiet / (threads * min(each, level)) if cores_quiet > 0 else 1.0
 
 
 def table(figures: dict[str, dict[str, Any]], title: str) -> None:
@@ -481,7 +519,7 @@ def table(figures: dict[str, dict[str, Any]], title: str) -> None:
 
 
 def slowdowns(
-    quiet: dict[str, dict[str, Any]], busy: dict[str, dict[str, Any]], background: int
+    quiet: dict[str, dict[str, Any]], busy: dict[str, dict[str, Any]], load: Load
 ) -> None:
     """How much each side slowed down under the background load, and the least it could.
 
@@ -492,7 +530,7 @@ def slowdowns(
     print(f"{'':<22}{'measured':>27}{'fair-share least':>27}")
     print(f"{'method':<22}" + f"{'plain':>9}{'calhouse':>9}{'floor':>9}" * 2)
     least = {
-        method: [fair_share(cores(quiet[method][s]), background, n_cpus) for s in SIDES]
+        method: [fair_share(cores(quiet[method][s]), load, n_cpus) for s in SIDES]
         for method in quiet
     }
     for method in quiet:
@@ -513,9 +551,8 @@ def slowdowns(
     cells = [shown(value, "x") for value in (*measured, *predicted)]
     print(f"{'total':<22}" + "".join(f"{cell:>9}" for cell in cells))
     print(
-        f"fair-share least: the {n_cpus} CPUs shared fairly between the threads of "
-        f"{background} background process(es) and the side's (its quiet cores), "
-        "ignoring caches and memory bandwidth\n"
+        f"fair-share least: the {n_cpus} CPUs shared fairly between the load's threads "
+        "and the side's (its quiet cores), ignoring caches and memory bandwidth\n"
     )
 
 
@@ -576,6 +613,13 @@ def main(argv: list[str] | None = None) -> int:
         "--busy-processes", type=int, default=1, help="processes of background load (default 1)"
     )
     parser.add_argument(
+        "--busy-duty",
+        type=float,
+        default=1.0,
+        help="share of the time each background process works, in (0, 1] (default 1: "
+        "all the time; 0.5: lighter work)",
+    )
+    parser.add_argument(
         "--friedman",
         type=int,
         nargs="+",
@@ -612,19 +656,18 @@ def main(argv: list[str] | None = None) -> int:
     rows = "all 20,640" if args.rows is None else f"the first {args.rows}"
     print(f"{rows} rows, the tutorial's model; one process per side and method", end="")
     print(f", best of {args.repeat} calls each" if args.repeat > 1 else "")
-    busy = args.busy_processes if args.busy else 0
-    if busy:
-        print(
-            f"each measurement quiet, then at once again with {busy} background "
-            "process(es) multiplying matrices on one thread each"
-        )
+    if not (0 < args.busy_duty <= 1) or args.busy_processes < 1:
+        parser.error("--busy-duty takes a share in (0, 1], --busy-processes a count of 1 or more")
+    load = Load(args.busy_processes, args.busy_duty) if args.busy else None
+    if load:
+        print(f"each measurement quiet, then at once again beside {load} (multiplying matrices)")
     print(f"start: {load_line()}\n")
-    figures = measure(args.methods, args.rows, busy, args.repeat)
+    figures = measure(args.methods, args.rows, load, args.repeat)
     quiet = figures["quiet"]
     table(quiet, "quiet (no load of the benchmark's own)")
-    if busy:
-        table(figures["busy"], f"busy ({busy} background process(es) of the benchmark's own)")
-        slowdowns(quiet, figures["busy"], busy)
+    if load:
+        table(figures["busy"], f"busy ({load})")
+        slowdowns(quiet, figures["busy"], load)
         ratio = sum(figures["busy"][m]["plain"]["seconds"] for m in quiet) / sum(
             figures["busy"][m]["calhouse"]["seconds"] for m in quiet
         )

@@ -47,6 +47,8 @@ SKIPPED_MODULES = ("__main__.py",)
 DESELECTED = (
     "tests/test_docs.py",
     "tests/test_docs_build.py",
+    # The benchmark script's own tests (benchmarks/ is not copied into the work folder).
+    "tests/test_benchmark.py",
     # Runs every bad input in two fresh processes (over a minute), for every mutant of
     # the code its set-up touches; each input's error is also checked in this process
     # by the tests of its module.

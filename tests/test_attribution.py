@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import inspect
+import io
 import itertools
+import sys
 from typing import ClassVar
 
 import numpy as np
@@ -666,11 +668,12 @@ def test_progress_bar_on_request_only(capsys) -> None:
     assert capsys.readouterr().err == ""
 
 
-def test_progress_bar_counts_every_row_once_on_several_threads(capsys) -> None:
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_progress_bar_counts_every_row_once(capsys, n_threads) -> None:
     model, n_features, _ = build("tanh")
     X = torch.randn(1000, n_features)
     before = torch.get_num_threads()
-    torch.set_num_threads(2)  # two threads take chunks, whatever this machine has
+    torch.set_num_threads(n_threads)  # chunks on this many threads, whatever the machine has
     try:
         engine.attribute_dataset(model, X, "deeplift", batch_size=7, progress=True)
     finally:
@@ -678,6 +681,22 @@ def test_progress_bar_counts_every_row_once_on_several_threads(capsys) -> None:
     final = capsys.readouterr().err.split("\r")[-1]
     assert "deeplift: 100%" in final
     assert "1.00k/1.00k" in final
+    assert "row/s]" in final
+
+
+def test_progress_bar_by_default_on_a_terminal_only(monkeypatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    model, n_features, _ = build("tanh")
+    X = torch.randn(50, n_features)
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    engine.attribute_dataset(model, X, "deeplift")
+    assert "deeplift: 100%" in sys.stderr.getvalue()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal
+    engine.attribute_dataset(model, X, "deeplift")
+    assert sys.stderr.getvalue() == ""
 
 
 def test_layer_conductance_defaults_and_what_it_passes_on(capsys, monkeypatch) -> None:

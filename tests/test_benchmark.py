@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -16,13 +17,17 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "dataset_scale.py"
 
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
+def bench() -> Iterator[ModuleType]:
     spec = importlib.util.spec_from_file_location("dataset_scale", SCRIPT)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
 
 
 @pytest.mark.parametrize(
@@ -42,20 +47,47 @@ def bench() -> ModuleType:
 def test_fair_share(
     bench: ModuleType, cores: float, background: int, n_cpus: int, least: float
 ) -> None:
-    assert bench.fair_share(cores, background, n_cpus) == pytest.approx(least)
+    assert bench.fair_share(cores, bench.Load(background), n_cpus) == pytest.approx(least)
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "n_cpus", "least"),
+    [
+        (2.0, (1, 0.5), 2, 2 / 1.5),  # the load wants half a core: 1.5 left for the side
+        (2.0, (1, 0.8), 2, 1.5),  # more than the 2/3 share: three equal shares
+        (2.0, (2, 0.25), 2, 2 / 1.5),  # two processes, a quarter each
+        (1.0, (2, 0.5), 2, 1.0),  # 0.5 each and the side's 1.0: exactly the 2 CPUs
+        (1.0, (3, 0.5), 2, 2.0),  # 2.5 wanted: all four threads get 0.5
+        (2.0, (3, 0.5), 2, 2.5),  # five threads that want 0.4 or more: 0.4 each
+    ],
+)
+def test_fair_share_with_a_lighter_load(
+    bench: ModuleType, cores: float, load: tuple[int, float], n_cpus: int, least: float
+) -> None:
+    assert bench.fair_share(cores, bench.Load(*load), n_cpus) == pytest.approx(least)
 
 
 def test_cores_is_processor_over_wall_clock_time(bench: ModuleType) -> None:
     assert bench.cores({"seconds": 2.0, "cpu_seconds": 3.0}) == 1.5
     assert bench.cores({"seconds": 0.01, "cpu_seconds": 0.07}) is None  # too short to tell
-    assert bench.fair_share(None, 1, 2) is None
+    assert bench.fair_share(None, bench.Load(1), 2) is None
 
 
 def test_short_run_prints_every_table(raw_file: Path) -> None:
     """One method on 40 rows, quiet and busy: the columns and the summary line."""
     env = {**os.environ, "CALHOUSE_DATA": str(raw_file)}
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--rows", "40", "--methods", "deeplift", "--busy"],
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--rows",
+            "40",
+            "--methods",
+            "deeplift",
+            "--busy",
+            "--busy-duty",
+            "0.5",
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -63,6 +95,7 @@ def test_short_run_prints_every_table(raw_file: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
+    assert "beside 1 background process(es) of one thread, working 50% of the time" in out
     assert re.search(r"torch's CPU kernels: (DEFAULT|AVX2|AVX512|\w+)", out)
     number = r"\d+\.\d+"
     # Each table's row: times, ratios, peaks, deviation, cores and load of the three sides.
