@@ -39,8 +39,8 @@ Each table also gives the cores each side kept busy: its processor time (all
 threads) over its wall-clock time. How much a side can slow down beside the load
 depends on it: plain Captum keeps about one core of two busy, so a background
 process finds the other one free, while a side that uses both cores has to share
-them. Beside the measured slowdowns, the least slowdown a fair scheduler would
-allow each side, from its quiet cores (:func:`fair_share`), says which is which.
+them. Beside the measured slowdowns, the slowdown a fair scheduler would give each
+side, from its quiet cores (:func:`fair_share`), says which is which.
 
 ``--friedman 20640 1000000`` is the scaling check instead: a network of the
 tutorial's shape with 10 inputs (untrained: the timing does not depend on the
@@ -447,20 +447,22 @@ def shown(value: float | None, suffix: str = "") -> str:
 
 
 def fair_share(cores_quiet: float | None, load: Load, n_cpus: int) -> float | None:
-    """The least slowdown of a side that keeps ``cores_quiet`` cores busy, beside ``load``.
+    """The slowdown a fair scheduler gives a side that keeps ``cores_quiet`` cores busy.
 
-    A model, not a measurement: the load's processes, each wanting ``duty`` of a
-    core; the side as ``ceil(cores_quiet)`` threads, each wanting an equal part of
-    it; and a scheduler that shares the ``n_cpus`` processors fairly between
+    A model, not a measurement, and not a bound: the side as ``ceil(cores_quiet)``
+    threads, each wanting an equal part of it; the load's processes working together
+    for ``duty`` of the time, each wanting a whole core then, and nothing in
+    between; and a scheduler that shares the ``n_cpus`` processors fairly between
     runnable threads (max-min fairness, as Linux shares them): a thread that wants
-    less than an equal share gets what it wants, and the others split the rest.
-    It leaves out caches and memory bandwidth, which the load also shares.
+    less than an equal share gets what it wants, and the others split the rest. It
+    leaves out caches and memory bandwidth, which the load also shares, and how the
+    scheduler favours threads that wake from sleep.
     """
-    if cores_quiet is None:
+    if cores_quiet is None or cores_quiet <= 0:
         return None
     threads = max(1, math.ceil(cores_quiet))
     each = cores_quiet / threads
-    wants = sorted([each] * threads + [load.duty] * load.processes)
+    wants = sorted([each] * threads + [1.0] * load.processes)
     # Water-filling: the threads that want less than an equal share of what is left
     # get what they want; the others get an equal share of the rest, ``level``.
     left, level = float(n_cpus), math.inf
@@ -470,7 +472,8 @@ def fair_share(cores_quiet: float | None, load: Load, n_cpus: int) -> float | No
             level = share
             break
         left -= want
-    return cores_quiet / (threads * min(each, level)) if cores_quiet > 0 else 1.0
+    while_working = threads * min(each, level)  # the side's cores while the load works
+    return cores_quiet / (load.duty * while_working + (1 - load.duty) * cores_quiet)
 
 
 def table(figures: dict[str, dict[str, Any]], title: str) -> None:
@@ -521,29 +524,29 @@ def table(figures: dict[str, dict[str, Any]], title: str) -> None:
 def slowdowns(
     quiet: dict[str, dict[str, Any]], busy: dict[str, dict[str, Any]], load: Load
 ) -> None:
-    """How much each side slowed down under the background load, and the least it could.
+    """How much each side slowed down under the background load, and by the model.
 
-    The least is :func:`fair_share` of the cores the side kept busy when quiet.
+    The model is :func:`fair_share` of the cores the side kept busy when quiet.
     """
     n_cpus = os.cpu_count() or 1
     print("slowdown with the background load (busy time / quiet time)")
-    print(f"{'':<22}{'measured':>27}{'fair-share least':>27}")
+    print(f"{'':<22}{'measured':>27}{'fair share (model)':>27}")
     print(f"{'method':<22}" + f"{'plain':>9}{'calhouse':>9}{'floor':>9}" * 2)
-    least = {
+    model = {
         method: [fair_share(cores(quiet[method][s]), load, n_cpus) for s in SIDES]
         for method in quiet
     }
     for method in quiet:
         measured = [busy[method][s]["seconds"] / quiet[method][s]["seconds"] for s in SIDES]
-        cells = [shown(value, "x") for value in (*measured, *least[method])]
+        cells = [shown(value, "x") for value in (*measured, *model[method])]
         print(f"{method:<22}" + "".join(f"{cell:>9}" for cell in cells))
     # The totals: busy seconds over quiet seconds, measured and as the model has
-    # them (each method's quiet seconds times its least slowdown).
+    # them (each method's quiet seconds times its slowdown by the model).
     measured, predicted = [], []
     for i, side in enumerate(SIDES):
         quiet_seconds = sum(quiet[m][side]["seconds"] for m in quiet)
         measured.append(sum(busy[m][side]["seconds"] for m in quiet) / quiet_seconds)
-        factors = [(quiet[m][side]["seconds"], least[m][i]) for m in quiet]
+        factors = [(quiet[m][side]["seconds"], model[m][i]) for m in quiet]
         if all(factor is not None for _, factor in factors):
             predicted.append(sum(t * cast(float, f) for t, f in factors) / quiet_seconds)
         else:
@@ -551,8 +554,8 @@ def slowdowns(
     cells = [shown(value, "x") for value in (*measured, *predicted)]
     print(f"{'total':<22}" + "".join(f"{cell:>9}" for cell in cells))
     print(
-        f"fair-share least: the {n_cpus} CPUs shared fairly between the load's threads "
-        "and the side's (its quiet cores), ignoring caches and memory bandwidth\n"
+        f"fair share: the {n_cpus} CPUs shared fairly between the load's threads and the "
+        "side's (its quiet cores), ignoring caches, memory bandwidth and wake-ups\n"
     )
 
 

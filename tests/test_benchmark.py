@@ -31,7 +31,7 @@ def bench() -> Iterator[ModuleType]:
 
 
 @pytest.mark.parametrize(
-    ("cores", "background", "n_cpus", "least"),
+    ("cores", "background", "n_cpus", "slowdown"),
     [
         (2.0, 1, 2, 1.5),  # two threads and one more on two processors: 4/3 of a core
         (1.0, 1, 2, 1.0),  # one core's worth, and a free core for the load
@@ -45,32 +45,33 @@ def bench() -> Iterator[ModuleType]:
     ],
 )
 def test_fair_share(
-    bench: ModuleType, cores: float, background: int, n_cpus: int, least: float
+    bench: ModuleType, cores: float, background: int, n_cpus: int, slowdown: float
 ) -> None:
-    assert bench.fair_share(cores, bench.Load(background), n_cpus) == pytest.approx(least)
+    assert bench.fair_share(cores, bench.Load(background), n_cpus) == pytest.approx(slowdown)
 
 
 @pytest.mark.parametrize(
-    ("cores", "load", "n_cpus", "least"),
+    ("cores", "load", "n_cpus", "slowdown"),
     [
-        (2.0, (1, 0.5), 2, 2 / 1.5),  # the load wants half a core: 1.5 left for the side
-        (2.0, (1, 0.8), 2, 1.5),  # more than the 2/3 share: three equal shares
-        (2.0, (2, 0.25), 2, 2 / 1.5),  # two processes, a quarter each
-        (1.0, (2, 0.5), 2, 1.0),  # 0.5 each and the side's 1.0: exactly the 2 CPUs
-        (1.0, (3, 0.5), 2, 2.0),  # 2.5 wanted: all four threads get 0.5
-        (2.0, (3, 0.5), 2, 2.5),  # five threads that want 0.4 or more: 0.4 each
+        # Half the time beside a whole-core process (4/3 of a core), half the time alone.
+        (2.0, (1, 0.5), 2, 2 / (0.5 * 4 / 3 + 0.5 * 2)),
+        (2.0, (1, 0.8), 2, 2 / (0.8 * 4 / 3 + 0.2 * 2)),
+        (2.0, (2, 0.25), 2, 2 / (0.25 * 1 + 0.75 * 2)),  # two processes: half a core each
+        (1.0, (2, 0.5), 2, 1 / (0.5 * 2 / 3 + 0.5 * 1)),
+        (0.5, (1, 0.5), 2, 1.0),  # the load leaves a core, the side wants half of one
     ],
 )
 def test_fair_share_with_a_lighter_load(
-    bench: ModuleType, cores: float, load: tuple[int, float], n_cpus: int, least: float
+    bench: ModuleType, cores: float, load: tuple[int, float], n_cpus: int, slowdown: float
 ) -> None:
-    assert bench.fair_share(cores, bench.Load(*load), n_cpus) == pytest.approx(least)
+    assert bench.fair_share(cores, bench.Load(*load), n_cpus) == pytest.approx(slowdown)
 
 
 def test_cores_is_processor_over_wall_clock_time(bench: ModuleType) -> None:
     assert bench.cores({"seconds": 2.0, "cpu_seconds": 3.0}) == 1.5
     assert bench.cores({"seconds": 0.01, "cpu_seconds": 0.07}) is None  # too short to tell
     assert bench.fair_share(None, bench.Load(1), 2) is None
+    assert bench.fair_share(0.0, bench.Load(1), 2) is None  # no processor time read
 
 
 def test_short_run_prints_every_table(raw_file: Path) -> None:
