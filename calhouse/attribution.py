@@ -187,7 +187,9 @@ def attribute_dataset(
     wait for each other, and on a busy machine each wait can last a time slice of
     the scheduler; chunks on threads of their own do not wait, and a thread that
     falls behind takes fewer chunks. Working memory is then about one chunk per
-    thread, and the result does not depend on the number of threads.
+    thread, and the result does not depend on the number of threads. The threads
+    are kept for the next call (idle, they wait without using the processor); a
+    forked process starts its own.
 
     DeepLift is Captum's Rescale rule, computed with hooks of calhouse's own on the
     network's ReLU, ELU, LeakyReLU, Sigmoid, Tanh and Softplus modules (removed

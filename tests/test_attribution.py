@@ -11,6 +11,8 @@ import inspect
 import io
 import itertools
 import sys
+import threading
+from collections.abc import Iterator
 from typing import ClassVar
 
 import numpy as np
@@ -20,6 +22,7 @@ from captum.attr import IntegratedGradients, LayerConductance
 from torch import nn
 
 import calhouse
+from calhouse import _runner as runner
 from calhouse import attribution as engine
 
 METHODS = engine.METHODS
@@ -631,6 +634,80 @@ class Boom(nn.Module):
         if x.shape[0] > 1:
             raise RuntimeError("boom")
         return x.sum(1, keepdim=True)
+
+
+def engine_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("calhouse")}
+
+
+@pytest.fixture
+def two_torch_threads() -> Iterator[None]:
+    """Chunks on two threads, whatever this machine has."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("two_torch_threads")
+def test_the_threads_are_kept_from_one_call_to_the_next() -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(200, n_features)
+    first = engine.attribute_dataset(model, X, "integrated_gradients", batch_size=7)
+    kept = engine_threads()
+    assert len(kept) >= 2
+    again = engine.attribute_dataset(model, X, "integrated_gradients", batch_size=7)
+    assert engine_threads() == kept
+    assert torch.equal(first, again)
+    # A failed call leaves them working.
+    with pytest.raises(RuntimeError, match="boom"):
+        engine.attribute_dataset(Boom(), X, "integrated_gradients", batch_size=7)
+    assert torch.equal(
+        engine.attribute_dataset(model, X, "integrated_gradients", batch_size=7), first
+    )
+    assert engine_threads() == kept
+
+
+@pytest.mark.usefixtures("two_torch_threads")
+def test_a_forked_process_starts_threads_of_its_own(monkeypatch) -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(200, n_features)
+    first = engine.attribute_dataset(model, X, "deeplift", batch_size=7)
+    parents = engine_threads()
+    parents_pool = runner.SHARED_THREADS._pool
+    # In a forked child the pool's threads do not exist: a new process id, a new pool.
+    monkeypatch.setattr(runner.os, "getpid", lambda: -1)
+    assert torch.equal(engine.attribute_dataset(model, X, "deeplift", batch_size=7), first)
+    assert len(engine_threads() - parents) == 2
+    # The copy of the parent's pool is left alone (its locks may be held for ever
+    # in a child): here, in the same process, it still takes work.
+    assert parents_pool is not None
+    assert parents_pool.submit(lambda: 5).result() == 5
+
+
+def test_a_call_on_more_threads_gets_a_larger_pool(monkeypatch) -> None:
+    model, n_features, _ = build("tanh")
+    X = torch.randn(200, n_features)
+    monkeypatch.setattr(runner, "SHARED_THREADS", runner.SharedThreads())
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # the same chunks, one after another
+        expected = engine.attribute_dataset(model, X, "deeplift", batch_size=7)
+        assert runner.SHARED_THREADS.size == 0
+        pools = []
+        for n_threads in (2, 3):
+            torch.set_num_threads(n_threads)
+            got = engine.attribute_dataset(model, X, "deeplift", batch_size=7)
+            assert runner.SHARED_THREADS.size == n_threads
+            assert torch.equal(got, expected)
+            pools.append(runner.SHARED_THREADS._pool)
+        with pytest.raises(RuntimeError, match="shutdown"):  # the smaller one is shut down
+            pools[0].submit(print)
+        torch.set_num_threads(2)  # fewer: the larger pool serves
+        engine.attribute_dataset(model, X, "deeplift", batch_size=7)
+        assert runner.SHARED_THREADS.size == 3
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_device_cpu_and_the_model_stays_where_it_is() -> None:
