@@ -638,6 +638,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not (0 < args.busy_duty <= 1) or args.busy_processes < 1:
+        parser.error("--busy-duty takes a share in (0, 1], --busy-processes a count of 1 or more")
     if args.worker:
         side, method, data = args.worker
         if side not in SIDES or method not in METHODS or data not in ("california", "friedman"):
@@ -659,8 +661,6 @@ def main(argv: list[str] | None = None) -> int:
     rows = "all 20,640" if args.rows is None else f"the first {args.rows}"
     print(f"{rows} rows, the tutorial's model; one process per side and method", end="")
     print(f", best of {args.repeat} calls each" if args.repeat > 1 else "")
-    if not (0 < args.busy_duty <= 1) or args.busy_processes < 1:
-        parser.error("--busy-duty takes a share in (0, 1], --busy-processes a count of 1 or more")
     load = Load(args.busy_processes, args.busy_duty) if args.busy else None
     if load:
         print(f"each measurement quiet, then at once again beside {load} (multiplying matrices)")

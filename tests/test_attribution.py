@@ -24,6 +24,7 @@ from torch import nn
 import calhouse
 from calhouse import _runner as runner
 from calhouse import attribution as engine
+from calhouse._random import intra_op_threads
 
 METHODS = engine.METHODS
 RANDOM = [name for name, spec in METHODS.items() if spec.random]
@@ -416,17 +417,13 @@ def test_deeplift_with_a_baseline_per_row_in_chunks_of_one_row(kind) -> None:
     """Each one-row chunk runs its own baseline (two rows, or one feature, included)."""
     model, n_features, _ = build(kind)
     generator = torch.Generator().manual_seed(14)
-    threads = torch.get_num_threads()
-    try:
-        for n_rows, n_threads in itertools.product((2, 5), {1, threads}):
-            # On one thread, the chunks run one after the other on the same thread.
-            torch.set_num_threads(n_threads)
-            X = torch.randn(n_rows, n_features, generator=generator)
-            base = torch.randn(n_rows, n_features, generator=generator)
+    for n_rows, n_threads in itertools.product((2, 5), {1, torch.get_num_threads()}):
+        X = torch.randn(n_rows, n_features, generator=generator)
+        base = torch.randn(n_rows, n_features, generator=generator)
+        # On one thread, the chunks run one after the other on the same thread.
+        with intra_op_threads(n_threads):
             got = engine.attribute_dataset(model, X, "deeplift", baselines=base, batch_size=1)
-            assert close(got, plain(model, X, "deeplift", baselines=base)), (n_rows, n_threads)
-    finally:
-        torch.set_num_threads(threads)
+        assert close(got, plain(model, X, "deeplift", baselines=base)), (n_rows, n_threads)
 
 
 def test_deeplift_takes_an_activation_with_no_units() -> None:
@@ -643,10 +640,8 @@ def engine_threads() -> set[threading.Thread]:
 @pytest.fixture
 def two_torch_threads() -> Iterator[None]:
     """Chunks on two threads, whatever this machine has."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
+    with intra_op_threads(2):
+        yield
 
 
 @pytest.mark.usefixtures("two_torch_threads")
@@ -689,25 +684,21 @@ def test_a_call_on_more_threads_gets_a_larger_pool(monkeypatch) -> None:
     model, n_features, _ = build("tanh")
     X = torch.randn(200, n_features)
     monkeypatch.setattr(runner, "SHARED_THREADS", runner.SharedThreads())
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)  # the same chunks, one after another
+    with intra_op_threads(1):  # the same chunks, one after another
         expected = engine.attribute_dataset(model, X, "deeplift", batch_size=7)
-        assert runner.SHARED_THREADS.size == 0
-        pools = []
-        for n_threads in (2, 3):
-            torch.set_num_threads(n_threads)
+    assert runner.SHARED_THREADS.size == 0
+    pools = []
+    for n_threads in (2, 3):
+        with intra_op_threads(n_threads):
             got = engine.attribute_dataset(model, X, "deeplift", batch_size=7)
-            assert runner.SHARED_THREADS.size == n_threads
-            assert torch.equal(got, expected)
-            pools.append(runner.SHARED_THREADS._pool)
-        with pytest.raises(RuntimeError, match="shutdown"):  # the smaller one is shut down
-            pools[0].submit(print)
-        torch.set_num_threads(2)  # fewer: the larger pool serves
+        assert runner.SHARED_THREADS.size == n_threads
+        assert torch.equal(got, expected)
+        pools.append(runner.SHARED_THREADS._pool)
+    with pytest.raises(RuntimeError, match="shutdown"):  # the smaller one is shut down
+        pools[0].submit(print)
+    with intra_op_threads(2):  # fewer: the larger pool serves
         engine.attribute_dataset(model, X, "deeplift", batch_size=7)
-        assert runner.SHARED_THREADS.size == 3
-    finally:
-        torch.set_num_threads(before)
+    assert runner.SHARED_THREADS.size == 3
 
 
 def test_device_cpu_and_the_model_stays_where_it_is() -> None:
@@ -749,12 +740,8 @@ def test_progress_bar_on_request_only(capsys) -> None:
 def test_progress_bar_counts_every_row_once(capsys, n_threads) -> None:
     model, n_features, _ = build("tanh")
     X = torch.randn(1000, n_features)
-    before = torch.get_num_threads()
-    torch.set_num_threads(n_threads)  # chunks on this many threads, whatever the machine has
-    try:
+    with intra_op_threads(n_threads):  # chunks on this many threads, whatever the machine has
         engine.attribute_dataset(model, X, "deeplift", batch_size=7, progress=True)
-    finally:
-        torch.set_num_threads(before)
     final = capsys.readouterr().err.split("\r")[-1]
     assert "deeplift: 100%" in final
     assert "1.00k/1.00k" in final
